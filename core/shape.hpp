@@ -1,0 +1,64 @@
+// Shapes. `Dims` is the concrete shape of a tensor; `Shape` is what shape
+// inference knows of one: its rank may be unknown, and so may any dimension.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+using Dims = std::vector<int64_t>;
+
+// Marks a dimension not yet known (`null` in a net file).
+inline constexpr int64_t kUnknownDim = -1;
+
+// The product of dims; throws strata::Error on a negative dimension or when
+// the product exceeds `limit` (so sizes are checked before any allocation).
+int64_t checked_num_elements(const Dims& dims, int64_t limit = int64_t{1} << 40);
+
+// "[8, 16, 16]".
+std::string to_string(const Dims& dims);
+
+class Shape {
+ public:
+  // A shape of unknown rank.
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) : dims_(dims), rank_known_(true) {}
+  explicit Shape(Dims dims) : dims_(std::move(dims)), rank_known_(true) {}
+
+  // A shape of known rank whose dimensions are all unknown.
+  static Shape of_rank(size_t rank) { return Shape(Dims(rank, kUnknownDim)); }
+
+  bool rank_known() const { return rank_known_; }
+  size_t rank() const { return dims_.size(); }
+  int64_t operator[](size_t i) const { return dims_[i]; }
+  int64_t& operator[](size_t i) { return dims_[i]; }
+  const Dims& dims() const { return dims_; }
+  bool dim_known(size_t i) const { return dims_[i] != kUnknownDim; }
+
+  // Rank and every dimension known.
+  bool fully_known() const;
+  // The number of elements; the shape must be fully known.
+  int64_t num_elements() const;
+
+  bool operator==(const Shape& other) const = default;
+
+  // "[8, ?, 16]", or "[...]" for an unknown rank.
+  std::string to_string() const;
+
+ private:
+  Dims dims_;
+  bool rank_known_ = false;
+};
+
+// The most specific shape consistent with both, or nullopt when they conflict
+// (different ranks, or different known dimensions).
+std::optional<Shape> merge(const Shape& a, const Shape& b);
+
+// Does a concrete tensor shape fit what is known of a shape?
+bool fits(const Dims& dims, const Shape& shape);
+
+}  // namespace strata

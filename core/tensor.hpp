@@ -1,0 +1,66 @@
+// A dense float32 tensor: a concrete shape and contiguous row-major storage.
+// A tensor that holds a batch has the batch as its leading dimension.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/shape.hpp"
+
+namespace strata {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMatrix>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+using VectorMap = Eigen::Map<Eigen::VectorXf>;
+using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
+
+class Tensor {
+ public:
+  // A rank-0 tensor holding one zero.
+  Tensor() : Tensor(Dims{}) {}
+  // A tensor of the given shape filled with `fill`.
+  explicit Tensor(Dims shape, float fill = 0.0f);
+  // A tensor of the given shape holding `data` (row-major); sizes must agree.
+  Tensor(Dims shape, std::vector<float> data);
+
+  const Dims& shape() const { return shape_; }
+  size_t rank() const { return shape_.size(); }
+  int64_t dim(size_t i) const { return shape_[i]; }
+  int64_t size() const { return static_cast<int64_t>(data_.size()); }
+
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+  std::span<float> values() { return data_; }
+  std::span<const float> values() const { return data_; }
+  float& operator[](int64_t i) { return data_[static_cast<size_t>(i)]; }
+  float operator[](int64_t i) const { return data_[static_cast<size_t>(i)]; }
+
+  // Element by multi-index (bounds checked; for tests and tools, not kernels).
+  float& at(std::initializer_list<int64_t> index);
+  float at(std::initializer_list<int64_t> index) const;
+
+  VectorMap vec() { return {data_.data(), size()}; }
+  ConstVectorMap vec() const { return {data_.data(), size()}; }
+  // A rows x cols row-major view of the storage; rows * cols must equal size().
+  MatrixMap matrix(int64_t rows, int64_t cols);
+  ConstMatrixMap matrix(int64_t rows, int64_t cols) const;
+
+  // Changes the shape, keeping the allocation when it is large enough (so a
+  // buffer reused every step allocates only once). Contents are unspecified.
+  void resize(const Dims& shape);
+  // Same elements, another shape with the same number of elements.
+  Tensor reshaped(Dims shape) const;
+  void fill(float value);
+
+  // Bitwise-equal shapes and values.
+  bool operator==(const Tensor& other) const = default;
+
+ private:
+  Dims shape_;
+  std::vector<float> data_;
+};
+
+}  // namespace strata

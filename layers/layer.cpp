@@ -1,0 +1,229 @@
+#include "layers/layer.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace strata {
+
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names)
+    s += (s.empty() ? "" : ", ") + n;
+  return s.empty() ? "none" : s;
+}
+
+template <typename T>
+size_t index_by_name(const std::vector<T>& items, std::string_view name, const char* what) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].name == name) return i;
+    names.push_back(items[i].name);
+  }
+  throw Error("no " + std::string(what) + " named \"" + std::string(name) +
+              "\" (there are: " + join(names) + ")");
+}
+
+bool constrain(Shape& target, const Shape& shape, const std::string& name, std::string_view why) {
+  auto merged = merge(target, shape);
+  if (!merged) {
+    std::string msg = name + ": expected " + shape.to_string();
+    if (!why.empty()) msg += " (" + std::string(why) + ")";
+    throw Error(msg + ", but it is " + target.to_string());
+  }
+  if (*merged == target) return false;
+  target = std::move(*merged);
+  return true;
+}
+
+}  // namespace
+
+Layer::Layer(std::vector<Port> inputs, std::vector<Port> outputs, std::vector<ArraySlot> arrays)
+    : inputs_(std::move(inputs)), outputs_(std::move(outputs)), arrays_(std::move(arrays)) {}
+
+size_t Layer::input_index(std::string_view name) const {
+  return index_by_name(inputs_, name, "input port");
+}
+size_t Layer::output_index(std::string_view name) const {
+  return index_by_name(outputs_, name, "output port");
+}
+size_t Layer::array_index(std::string_view name) const {
+  return index_by_name(arrays_, name, "array");
+}
+
+bool Layer::constrain_input(size_t i, const Shape& shape, std::string_view why) {
+  return constrain(inputs_.at(i).shape, shape, inputs_[i].name, why);
+}
+bool Layer::constrain_output(size_t i, const Shape& shape, std::string_view why) {
+  return constrain(outputs_.at(i).shape, shape, outputs_[i].name, why);
+}
+bool Layer::constrain_array(size_t i, const Shape& shape, std::string_view why) {
+  return constrain(arrays_.at(i).shape, shape, arrays_[i].name, why);
+}
+
+void Layer::set_input_count(size_t /*n*/) {
+  throw Error(type() + " takes a fixed number of inputs (" + std::to_string(inputs_.size()) + ")");
+}
+
+const Tensor* Layer::array(std::string_view name) const {
+  const auto& slot = arrays_[array_index(name)];
+  return slot.value ? &*slot.value : nullptr;
+}
+
+void Layer::set_array(std::string_view name, Tensor value) {
+  const size_t i = array_index(name);
+  ArraySlot& slot = arrays_[i];
+  if (!fits(value.shape(), slot.shape))
+    throw Error(slot.name + ": expected shape " + slot.shape.to_string() + ", got " +
+                to_string(value.shape()));
+  for (float v : value.values())
+    if (!std::isfinite(v)) throw Error(slot.name + ": contains NaN or infinity");
+  slot.shape = Shape(value.shape());
+  slot.value = std::move(value);
+  infer_shapes();
+}
+
+void Layer::clear_array(std::string_view name) {
+  arrays_[array_index(name)].value.reset();
+}
+
+std::vector<std::string> Layer::missing_arrays() const {
+  std::vector<std::string> names;
+  for (const auto& a : arrays_)
+    if (!a.value) names.push_back(a.name);
+  return names;
+}
+
+nlohmann::json Layer::options() const {
+  return nlohmann::json::object();
+}
+
+void Layer::set_option(const std::string& key, const nlohmann::json& /*value*/) {
+  throw_unknown_option(*this, key, {});
+}
+
+bool Layer::infer_shapes() {
+  bool changed_any = false;
+  // Each round only adds knowledge, so this ends; the bound is a safeguard.
+  for (int round = 0; round < 16; ++round) {
+    auto before_in = inputs_;
+    auto before_out = outputs_;
+    std::vector<Shape> before_arrays;
+    for (const auto& a : arrays_)
+      before_arrays.push_back(a.shape);
+    infer();
+    bool changed = false;
+    for (size_t i = 0; i < inputs_.size(); ++i)
+      changed |= !(inputs_[i].shape == before_in[i].shape);
+    for (size_t i = 0; i < outputs_.size(); ++i)
+      changed |= !(outputs_[i].shape == before_out[i].shape);
+    for (size_t i = 0; i < arrays_.size(); ++i)
+      changed |= !(arrays_[i].shape == before_arrays[i]);
+    if (!changed) break;
+    changed_any = true;
+  }
+  return changed_any;
+}
+
+bool Layer::shapes_known() const {
+  for (const auto& p : inputs_)
+    if (!p.shape.fully_known()) return false;
+  for (const auto& p : outputs_)
+    if (!p.shape.fully_known()) return false;
+  for (const auto& a : arrays_)
+    if (!a.shape.fully_known()) return false;
+  return true;
+}
+
+std::vector<std::pair<std::string, const Layer*>> Layer::children() const {
+  std::vector<std::pair<std::string, const Layer*>> out;
+  for (auto& [name, layer] : const_cast<Layer*>(this)->children())
+    out.emplace_back(name, layer);
+  return out;
+}
+
+std::string Layer::describe(std::string_view name) const {
+  return name.empty() ? type() : std::string(name) + " (" + type() + ")";
+}
+
+Tensor Layer::operator()(const Tensor& x) const {
+  try {
+    if (inputs_.size() != 1 || outputs_.size() != 1)
+      throw Error("applying a layer to one tensor needs one input and one output port; this has " +
+                  std::to_string(inputs_.size()) + " and " + std::to_string(outputs_.size()));
+    if (auto missing = missing_arrays(); !missing.empty())
+      throw Error("arrays not initialized: " + join(missing) + " (call NetInitialize first)");
+    const Shape& port = inputs_[0].shape;
+    if (!port.rank_known())
+      throw Error("Input shape unknown: cannot tell one example from a batch");
+    bool single = x.rank() == port.rank();
+    if (!single && x.rank() != port.rank() + 1)
+      throw Error("Input: expected an example of shape " + port.to_string() +
+                  " or a batch of them, got " + to_string(x.shape()));
+    Dims example(x.shape().begin() + (single ? 0 : 1), x.shape().end());
+    if (!fits(example, port))
+      throw Error("Input: expected " + port.to_string() + ", got " + to_string(example));
+    Tensor batch = x;
+    if (single) {
+      Dims b{1};
+      b.insert(b.end(), x.shape().begin(), x.shape().end());
+      batch = x.reshaped(b);
+    }
+    Tensor y;
+    const Tensor* in[] = {&batch};
+    Tensor* out[] = {&y};
+    auto ws = make_workspace();
+    forward(in, out, ws.get(), RunContext{});
+    if (single) y = y.reshaped(Dims(y.shape().begin() + 1, y.shape().end()));
+    return y;
+  } catch (Error& e) {
+    throw e.add_context(describe());
+  }
+}
+
+std::vector<Tensor> Layer::operator()(const std::vector<Tensor>& examples) const {
+  std::vector<Tensor> out;
+  out.reserve(examples.size());
+  for (const auto& x : examples)
+    out.push_back((*this)(x));
+  return out;
+}
+
+double option_number(const nlohmann::json& value, const std::string& key) {
+  if (!value.is_number()) throw Error(key + ": expected a number, got " + value.dump());
+  const double v = value.get<double>();
+  if (!std::isfinite(v)) throw Error(key + ": expected a finite number");
+  return v;
+}
+
+int64_t option_integer(const nlohmann::json& value, const std::string& key, int64_t min) {
+  if (!value.is_number_integer() &&
+      !(value.is_number_float() && value.get<double>() == std::floor(value.get<double>())))
+    throw Error(key + ": expected an integer, got " + value.dump());
+  const double d = value.get<double>();
+  if (d < static_cast<double>(min) || d > 1e15)
+    throw Error(key + ": expected an integer of at least " + std::to_string(min) + ", got " +
+                value.dump());
+  return static_cast<int64_t>(d);
+}
+
+bool option_bool(const nlohmann::json& value, const std::string& key) {
+  if (!value.is_boolean()) throw Error(key + ": expected true or false, got " + value.dump());
+  return value.get<bool>();
+}
+
+std::string option_string(const nlohmann::json& value, const std::string& key) {
+  if (!value.is_string()) throw Error(key + ": expected a string, got " + value.dump());
+  return value.get<std::string>();
+}
+
+void throw_unknown_option(const Layer& layer, const std::string& key,
+                          const std::vector<std::string>& known) {
+  throw Error("unknown option \"" + key + "\" for " + layer.type() + " (options: " + join(known) +
+              ")");
+}
+
+}  // namespace strata

@@ -1,0 +1,151 @@
+// The Layer interface: named ports with shapes, options, named arrays, shape
+// inference, forward and backward. Everything else (initialization, files,
+// training) lives outside the layers and talks to them through this.
+//
+// Port shapes are per example, without the batch dimension; the tensors given
+// to forward/backward carry the batch as their leading dimension.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+
+namespace strata {
+
+enum class Mode { Inference, Training };
+
+struct Port {
+  std::string name;
+  Shape shape;
+};
+
+struct ArraySlot {
+  std::string name;
+  Shape shape;                  // what inference knows of the array's shape
+  std::optional<Tensor> value;  // absent: "Automatic", created by NetInitialize
+  bool trainable = true;        // false for state such as MovingMean
+};
+
+// Scratch that a layer keeps from forward to backward (saved statistics,
+// masks, indices). One per application in flight; reused across steps.
+struct Workspace {
+  virtual ~Workspace() = default;
+};
+
+struct RunContext {
+  Mode mode = Mode::Inference;
+  Rng* rng = nullptr;  // the source of randomness while training (DropoutLayer)
+};
+
+using Inputs = std::span<const Tensor* const>;
+using Outputs = std::span<Tensor* const>;
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // The net-file type name, e.g. "InstanceNormalizationLayer".
+  virtual std::string type() const = 0;
+  virtual std::unique_ptr<Layer> clone() const = 0;
+
+  // ---- Ports
+  const std::vector<Port>& inputs() const { return inputs_; }
+  const std::vector<Port>& outputs() const { return outputs_; }
+  // Index of a port by name; throws an Error listing the ports there are.
+  size_t input_index(std::string_view name) const;
+  size_t output_index(std::string_view name) const;
+  // Merge what is known of a port's shape with `shape`; throws an Error naming
+  // the port on a conflict. Returns whether anything became known.
+  bool constrain_input(size_t i, const Shape& shape, std::string_view why = {});
+  bool constrain_output(size_t i, const Shape& shape, std::string_view why = {});
+  // Layers that take any number of inputs (TotalLayer, CatenateLayer).
+  virtual bool variadic_inputs() const { return false; }
+  virtual void set_input_count(size_t n);
+
+  // ---- Arrays
+  const std::vector<ArraySlot>& arrays() const { return arrays_; }
+  // Index of an array by name; throws an Error listing the arrays there are.
+  size_t array_index(std::string_view name) const;
+  // The array's value, or nullptr while it is Automatic.
+  const Tensor* array(std::string_view name) const;
+  // Sets an array; its shape must fit what inference knows. Re-runs inference.
+  void set_array(std::string_view name, Tensor value);
+  // Makes an array Automatic again.
+  void clear_array(std::string_view name);
+  // The names of arrays still Automatic.
+  std::vector<std::string> missing_arrays() const;
+
+  // ---- Options, as JSON values keyed by their net-file names
+  virtual nlohmann::json options() const;
+  // Throws an Error naming the key for an unknown option or a bad value.
+  virtual void set_option(const std::string& key, const nlohmann::json& value);
+
+  // ---- Shape inference
+  // Applies this layer's shape rules until nothing more can be inferred.
+  // Throws an Error naming the port or array on a conflict. Returns whether
+  // anything became known.
+  bool infer_shapes();
+  // Every port and array shape fully known.
+  bool shapes_known() const;
+
+  // ---- Execution (batch-first tensors)
+  virtual std::unique_ptr<Workspace> make_workspace() const { return nullptr; }
+  // Computes the outputs from the inputs; `out` tensors are resized as needed.
+  virtual void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const = 0;
+  // Given the gradients of a scalar with respect to the outputs, computes them
+  // with respect to the inputs and the arrays (overwriting). A null entry in
+  // `in_grad` or `array_grad` is not wanted; `array_grad` follows arrays().
+  virtual void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,
+                        Outputs array_grad) const = 0;
+  // After a forward in training mode: commits state such as moving statistics.
+  virtual void update_state(Workspace* /*ws*/) {}
+
+  // ---- Nesting (NetChain and NetGraph hold layers)
+  virtual std::vector<std::pair<std::string, Layer*>> children() { return {}; }
+  std::vector<std::pair<std::string, const Layer*>> children() const;
+
+  // ---- Applying one layer directly, in inference mode
+  // `x` is one example (rank of the Input port) or a batch (one more).
+  Tensor operator()(const Tensor& x) const;
+  // A list of examples, as Wolfram's layer[{x1, x2}].
+  std::vector<Tensor> operator()(const std::vector<Tensor>& examples) const;
+
+  // "conv1 (ConvolutionLayer)" style context for errors; a bare layer says
+  // just its type.
+  std::string describe(std::string_view name = {}) const;
+
+ protected:
+  Layer(std::vector<Port> inputs, std::vector<Port> outputs, std::vector<ArraySlot> arrays = {});
+  Layer(const Layer&) = default;
+  Layer& operator=(const Layer&) = default;
+
+  // The layer's own shape rules, using the constrain_* helpers.
+  virtual void infer() = 0;
+  bool constrain_array(size_t i, const Shape& shape, std::string_view why = {});
+  // A present array (forward/backward only run when all are present).
+  const Tensor& array_value(size_t i) const { return *arrays_[i].value; }
+
+  std::vector<Port> inputs_;
+  std::vector<Port> outputs_;
+  std::vector<ArraySlot> arrays_;
+};
+
+// Helpers for layers' option parsing: read a JSON value as the given type, or
+// throw an Error naming `key` and what was expected.
+double option_number(const nlohmann::json& value, const std::string& key);
+int64_t option_integer(const nlohmann::json& value, const std::string& key, int64_t min);
+bool option_bool(const nlohmann::json& value, const std::string& key);
+std::string option_string(const nlohmann::json& value, const std::string& key);
+[[noreturn]] void throw_unknown_option(const Layer& layer, const std::string& key,
+                                       const std::vector<std::string>& known);
+
+}  // namespace strata

@@ -1,0 +1,45 @@
+#include "layers/registry.hpp"
+
+#include <functional>
+#include <utility>
+
+#include "core/error.hpp"
+#include "layers/instance_normalization.hpp"
+
+namespace strata {
+
+namespace {
+
+template <typename L>
+std::unique_ptr<Layer> create() {
+  return std::make_unique<L>();
+}
+
+using Factory = std::unique_ptr<Layer> (*)();
+
+const std::vector<std::pair<std::string, Factory>>& table() {
+  static const std::vector<std::pair<std::string, Factory>> t = {
+      {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
+  };
+  return t;
+}
+
+}  // namespace
+
+std::unique_ptr<Layer> make_layer(std::string_view type) {
+  for (const auto& [name, factory] : table())
+    if (name == type) return factory();
+  std::string known;
+  for (const auto& [name, factory] : table())
+    known += (known.empty() ? "" : ", ") + name;
+  throw Error("unknown layer type \"" + std::string(type) + "\" (known types: " + known + ")");
+}
+
+std::vector<std::string> layer_types() {
+  std::vector<std::string> names;
+  for (const auto& entry : table())
+    names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace strata
