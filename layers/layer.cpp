@@ -92,9 +92,16 @@ void Layer::clear_array(std::string_view name) {
 
 std::vector<std::string> Layer::missing_arrays() const {
   std::vector<std::string> names;
-  for (const auto& a : arrays_)
-    if (!a.value) names.push_back(a.name);
+  for (const auto& ref : all_arrays())
+    if (!ref.layer->arrays()[ref.index].value) names.push_back(ref.path);
   return names;
+}
+
+std::vector<ArrayRef> Layer::all_arrays() {
+  std::vector<ArrayRef> refs;
+  for (size_t i = 0; i < arrays_.size(); ++i)
+    refs.push_back({arrays_[i].name, this, i});
+  return refs;
 }
 
 nlohmann::json Layer::options() const {

@@ -46,6 +46,16 @@ struct RunContext {
   Rng* rng = nullptr;  // the source of randomness while training (DropoutLayer)
 };
 
+class Layer;
+
+// An array anywhere inside a layer or net: its path ("conv1/Weights"), the
+// layer that holds it and its index in that layer's arrays().
+struct ArrayRef {
+  std::string path;
+  Layer* layer;
+  size_t index;
+};
+
 using Inputs = std::span<const Tensor* const>;
 using Outputs = std::span<Tensor* const>;
 
@@ -81,8 +91,16 @@ class Layer {
   void set_array(std::string_view name, Tensor value);
   // Makes an array Automatic again.
   void clear_array(std::string_view name);
-  // The names of arrays still Automatic.
+  // The paths of arrays still Automatic, including those of nested layers.
   std::vector<std::string> missing_arrays() const;
+  // Every array of this layer and of the layers nested in it, depth first, by
+  // path. For a plain layer these are its arrays(); `array_grad` in backward
+  // follows this order.
+  virtual std::vector<ArrayRef> all_arrays();
+  std::vector<ArrayRef> all_arrays() const { return const_cast<Layer*>(this)->all_arrays(); }
+  // In-place access for optimizers and initializers: the values may change,
+  // the shape must not. nullptr while the array is Automatic.
+  Tensor* mutable_array(size_t i) { return arrays_.at(i).value ? &*arrays_[i].value : nullptr; }
 
   // ---- Options, as JSON values keyed by their net-file names
   virtual nlohmann::json options() const;
@@ -103,7 +121,8 @@ class Layer {
   virtual void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const = 0;
   // Given the gradients of a scalar with respect to the outputs, computes them
   // with respect to the inputs and the arrays (overwriting). A null entry in
-  // `in_grad` or `array_grad` is not wanted; `array_grad` follows arrays().
+  // `in_grad` or `array_grad` is not wanted; `array_grad` follows all_arrays()
+  // (for a plain layer, arrays()).
   virtual void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,
                         Outputs array_grad) const = 0;
   // After a forward in training mode: commits state such as moving statistics.

@@ -1,0 +1,119 @@
+#include "graph/extract.hpp"
+
+#include "core/error.hpp"
+
+namespace strata {
+
+namespace {
+
+std::vector<std::string> split(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    parts.emplace_back(path.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (parts.back().empty()) throw Error("path \"" + std::string(path) + "\" has an empty part");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+// What exists directly in a layer: its child layers, arrays and options.
+std::string listing(const Layer& layer) {
+  std::string s;
+  auto add = [&](const std::string& what) { s += (s.empty() ? "" : ", ") + what; };
+  for (const auto& [name, child] : layer.children())
+    add(name);
+  for (const auto& a : layer.arrays())
+    add(a.name);
+  const auto options = layer.options();
+  for (const auto& [key, value] : options.items())
+    add(key);
+  return s.empty() ? "nothing" : s;
+}
+
+enum class Kind { Layer, Array, Option };
+
+struct Found {
+  Kind kind;
+  Layer* layer;      // the layer itself, or the one holding the array/option
+  std::string name;  // the array or option name
+};
+
+Found resolve(Layer& net, std::string_view path) {
+  const auto parts = split(path);
+  Layer* current = &net;
+  std::string where = net.type();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    bool found = false;
+    for (auto& [name, child] : current->children())
+      if (name == part) {
+        current = child;
+        found = true;
+        break;
+      }
+    if (found) {
+      where += "/" + part;
+      continue;
+    }
+    if (last) {
+      for (const auto& a : current->arrays())
+        if (a.name == part) return {Kind::Array, current, part};
+      if (current->options().contains(part)) return {Kind::Option, current, part};
+    }
+    throw Error("no \"" + part + "\" in " + where + " (it has: " + listing(*current) + ")");
+  }
+  return {Kind::Layer, current, {}};
+}
+
+}  // namespace
+
+Tensor NetExtract(const Layer& net, std::string_view path) {
+  const Found f = resolve(const_cast<Layer&>(net), path);
+  if (f.kind == Kind::Layer)
+    throw Error("\"" + std::string(path) + "\" is a layer; use NetExtractLayer");
+  if (f.kind == Kind::Option)
+    throw Error("\"" + std::string(path) + "\" is an option; use NetExtractOption");
+  const Tensor* t = f.layer->array(f.name);
+  if (!t) throw Error(std::string(path) + " is not initialized (call NetInitialize first)");
+  return *t;
+}
+
+const Layer& NetExtractLayer(const Layer& net, std::string_view path) {
+  return NetExtractLayer(const_cast<Layer&>(net), path);
+}
+
+Layer& NetExtractLayer(Layer& net, std::string_view path) {
+  const Found f = resolve(net, path);
+  if (f.kind != Kind::Layer) throw Error("\"" + std::string(path) + "\" is not a layer");
+  return *f.layer;
+}
+
+nlohmann::json NetExtractOption(const Layer& net, std::string_view path) {
+  const Found f = resolve(const_cast<Layer&>(net), path);
+  if (f.kind != Kind::Option) throw Error("\"" + std::string(path) + "\" is not an option");
+  return f.layer->options()[f.name];
+}
+
+std::vector<std::pair<std::string, Tensor>> NetExtractArrays(const Layer& net) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& ref : net.all_arrays())
+    if (const auto& v = ref.layer->arrays()[ref.index].value) out.emplace_back(ref.path, *v);
+  return out;
+}
+
+void NetReplaceArray(Layer& net, std::string_view path, Tensor value) {
+  const Found f = resolve(net, path);
+  if (f.kind != Kind::Array) throw Error("\"" + std::string(path) + "\" is not an array");
+  try {
+    f.layer->set_array(f.name, std::move(value));
+  } catch (Error& e) {
+    throw e.add_context(std::string(path));
+  }
+  net.infer_shapes();
+}
+
+}  // namespace strata

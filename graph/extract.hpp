@@ -1,0 +1,37 @@
+// NetExtract and friends: reach any layer, array or option of a net by path.
+//
+// A path is names joined by '/': "conv1/Weights", "2/Gamma" (a chain layer by
+// position), "block1/norm/Beta" (nested), "norm1/Epsilon" (an option), "conv1"
+// (a layer). A path that does not exist gets an Error listing what exists at
+// the level where it went wrong.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace strata {
+
+// The array at `path` (a copy). Throws when the path names a layer or an
+// option, or an array that is still Automatic.
+Tensor NetExtract(const Layer& net, std::string_view path);
+
+// The layer at `path`.
+const Layer& NetExtractLayer(const Layer& net, std::string_view path);
+Layer& NetExtractLayer(Layer& net, std::string_view path);
+
+// The value of the option at `path` ("norm1/Epsilon").
+nlohmann::json NetExtractOption(const Layer& net, std::string_view path);
+
+// Every present array, by path, in the net's order.
+std::vector<std::pair<std::string, Tensor>> NetExtractArrays(const Layer& net);
+
+// Replaces the array at `path` (the NetReplacePart idea); its shape is checked
+// against what the net has inferred, and the net's shapes are inferred again.
+void NetReplaceArray(Layer& net, std::string_view path, Tensor value);
+
+}  // namespace strata

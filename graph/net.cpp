@@ -1,0 +1,360 @@
+#include "graph/net.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.hpp"
+
+namespace strata {
+
+namespace {
+
+struct NetWorkspace : Workspace {
+  std::vector<std::unique_ptr<Workspace>> children;
+  std::vector<std::vector<Tensor>> values;   // per node, per output port
+  std::vector<std::vector<Tensor>> grads;    // gradients of those values
+  std::vector<std::vector<Tensor>> scratch;  // per node, per input port: gradients to add
+  bool forward_done = false;
+};
+
+void add_into(Tensor& acc, const Tensor& g) {
+  if (acc.shape() != g.shape()) throw Error("internal: gradient shapes differ");
+  acc.vec() += g.vec();
+}
+
+}  // namespace
+
+Net::Net(std::vector<Port> inputs, std::vector<Port> outputs)
+    : Layer(std::move(inputs), std::move(outputs)) {}
+
+Net::Net(const Net& other)
+    : Layer(other),
+      output_sources_(other.output_sources_),
+      order_(other.order_),
+      uses_(other.uses_),
+      input_uses_(other.input_uses_),
+      array_offset_(other.array_offset_) {
+  for (const auto& n : other.nodes_)
+    nodes_.push_back({n.name, n.layer->clone(), n.sources});
+}
+
+void Net::set_layers(std::vector<LayerEntry> layers) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string name = layers[i].name().empty() ? std::to_string(i + 1) : layers[i].name();
+    if (name.find_first_of("/.#") != std::string::npos)
+      throw Error("layer name \"" + name + "\" may not contain '/', '.' or '#'");
+    if (!seen.insert(name).second) throw Error("two layers are named \"" + name + "\"");
+    auto layer = layers[i].release();
+    if (!layer) throw Error("layer " + name + " is empty");
+    nodes_.push_back({name, std::move(layer), {}});
+  }
+}
+
+size_t Net::layer_index(std::string_view name) const {
+  std::string names;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].name == name) return i;
+    names += (names.empty() ? "" : ", ") + nodes_[i].name;
+  }
+  throw Error("no layer named \"" + std::string(name) + "\" (there are: " + names + ")");
+}
+
+std::vector<size_t> Net::consumers(size_t i) const {
+  std::vector<size_t> out;
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (const auto& s : nodes_[k].sources)
+      if (s.node == i) {
+        out.push_back(k);
+        break;
+      }
+  return out;
+}
+
+std::string Net::describe_source(const Source& s) const {
+  if (s.node == kNetPort) return "#" + inputs_[s.port].name;
+  return nodes_[s.node].name + "." + nodes_[s.node].layer->outputs()[s.port].name;
+}
+
+const Shape& Net::source_shape(const Source& s) const {
+  if (s.node == kNetPort) return inputs_[s.port].shape;
+  return nodes_[s.node].layer->outputs()[s.port].shape;
+}
+
+void Net::finish(std::vector<Source> output_sources) {
+  output_sources_ = std::move(output_sources);
+  // Every input port of every layer has a source; count the readers.
+  uses_.assign(nodes_.size(), {});
+  input_uses_.assign(inputs_.size(), 0);
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    uses_[k].assign(nodes_[k].layer->outputs().size(), 0);
+  auto count = [&](const Source& s) {
+    if (s.node == kNetPort) {
+      ++input_uses_.at(s.port);
+    } else {
+      ++uses_.at(s.node).at(s.port);
+    }
+  };
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const auto& ports = nodes_[k].layer->inputs();
+    if (nodes_[k].sources.size() != ports.size())
+      throw Error(nodes_[k].name + ": " + std::to_string(ports.size()) + " inputs but " +
+                  std::to_string(nodes_[k].sources.size()) + " connections");
+    for (const auto& s : nodes_[k].sources)
+      count(s);
+  }
+  for (const auto& s : output_sources_)
+    count(s);
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    if (input_uses_[i] == 0) throw Error("#" + inputs_[i].name + " is not connected to any layer");
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (size_t j = 0; j < uses_[k].size(); ++j)
+      if (uses_[k][j] == 0)
+        throw Error(nodes_[k].name + "." + nodes_[k].layer->outputs()[j].name +
+                    " is not connected to anything");
+
+  // Topological order (Kahn's algorithm, lowest index first: a chain keeps its order).
+  std::vector<int> pending(nodes_.size(), 0);
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (const auto& s : nodes_[k].sources)
+      if (s.node != kNetPort) ++pending[k];
+  order_.clear();
+  std::vector<bool> done(nodes_.size(), false);
+  while (order_.size() < nodes_.size()) {
+    size_t next = kNetPort;
+    for (size_t k = 0; k < nodes_.size() && next == kNetPort; ++k)
+      if (!done[k] && pending[k] == 0) next = k;
+    if (next == kNetPort) {
+      std::string cycle;
+      for (size_t k = 0; k < nodes_.size(); ++k)
+        if (!done[k]) cycle += (cycle.empty() ? "" : ", ") + nodes_[k].name;
+      throw Error("the connections form a cycle through: " + cycle);
+    }
+    done[next] = true;
+    order_.push_back(next);
+    for (size_t k = 0; k < nodes_.size(); ++k)
+      for (const auto& s : nodes_[k].sources)
+        if (s.node == next) --pending[k];
+  }
+
+  array_offset_.clear();
+  size_t offset = 0;
+  for (const auto& n : nodes_) {
+    array_offset_.push_back(offset);
+    offset += n.layer->all_arrays().size();
+  }
+  array_offset_.push_back(offset);
+  infer_shapes();
+}
+
+void Net::link(const Source& from, Shape& to_shape, const std::string& to_name) {
+  const Shape& from_shape = source_shape(from);
+  auto merged = merge(from_shape, to_shape);
+  if (!merged)
+    throw Error(to_name + " expects " + to_shape.to_string() + ", but " + describe_source(from) +
+                " gives " + from_shape.to_string());
+  if (from.node == kNetPort) {
+    inputs_[from.port].shape = *merged;
+  } else {
+    nodes_[from.node].layer->constrain_output(from.port, *merged);
+  }
+  to_shape = *merged;
+}
+
+void Net::infer() {
+  // Shapes flow along connections both ways until nothing changes.
+  for (int round = 0; round < 1000; ++round) {
+    bool changed = false;
+    // Each layer first learns what its own arrays and options say, so that a
+    // conflict is then reported on the connection, naming both ends.
+    for (size_t k : order_) {
+      try {
+        changed |= nodes_[k].layer->infer_shapes();
+      } catch (Error& e) {
+        throw e.add_context(nodes_[k].layer->describe(nodes_[k].name));
+      }
+    }
+    for (size_t k : order_) {
+      Node& n = nodes_[k];
+      for (size_t p = 0; p < n.sources.size(); ++p) {
+        Shape shape = n.layer->inputs()[p].shape;
+        link(n.sources[p], shape, n.name + "." + n.layer->inputs()[p].name);
+        changed |= n.layer->constrain_input(p, shape);
+      }
+      try {
+        changed |= n.layer->infer_shapes();
+      } catch (Error& e) {
+        // The conflict came with the connected shapes: say where they came from.
+        std::string from;
+        for (size_t p = 0; p < n.sources.size(); ++p)
+          from += std::string(from.empty() ? "" : "; ") + n.name + "." + n.layer->inputs()[p].name +
+                  " is " + n.layer->inputs()[p].shape.to_string() + " from " +
+                  describe_source(n.sources[p]);
+        throw Error(std::string(e.what()) + " (" + from + ")")
+            .add_context(n.layer->describe(n.name));
+      }
+    }
+    for (size_t i = 0; i < output_sources_.size(); ++i) {
+      Shape before = outputs_[i].shape;
+      link(output_sources_[i], outputs_[i].shape, "#" + outputs_[i].name);
+      changed |= !(before == outputs_[i].shape);
+    }
+    if (!changed) return;
+  }
+}
+
+std::vector<std::pair<std::string, Layer*>> Net::children() {
+  std::vector<std::pair<std::string, Layer*>> out;
+  for (auto& n : nodes_)
+    out.emplace_back(n.name, n.layer.get());
+  return out;
+}
+
+std::vector<ArrayRef> Net::all_arrays() {
+  std::vector<ArrayRef> refs;
+  for (auto& n : nodes_)
+    for (auto& ref : n.layer->all_arrays()) {
+      ref.path = n.name + "/" + ref.path;
+      refs.push_back(std::move(ref));
+    }
+  return refs;
+}
+
+std::unique_ptr<Workspace> Net::make_workspace() const {
+  auto ws = std::make_unique<NetWorkspace>();
+  for (const auto& n : nodes_) {
+    ws->children.push_back(n.layer->make_workspace());
+    ws->values.emplace_back(n.layer->outputs().size());
+    ws->grads.emplace_back(n.layer->outputs().size());
+    ws->scratch.emplace_back(n.layer->inputs().size());
+  }
+  return ws;
+}
+
+void Net::forward(Inputs in, Outputs out, Workspace* ws_base, const RunContext& ctx) const {
+  auto* ws = static_cast<NetWorkspace*>(ws_base);
+  std::unique_ptr<Workspace> own;
+  if (!ws) {
+    own = make_workspace();
+    ws = static_cast<NetWorkspace*>(own.get());
+  }
+  if (in.size() != inputs_.size())
+    throw Error("expected " + std::to_string(inputs_.size()) + " inputs, got " +
+                std::to_string(in.size()));
+  int64_t batch = -1;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const Dims& d = in[i]->shape();
+    if (d.empty() || !fits(Dims(d.begin() + 1, d.end()), inputs_[i].shape))
+      throw Error(inputs_[i].name + ": expected a batch of " + inputs_[i].shape.to_string() +
+                  ", got " + to_string(d));
+    if (batch >= 0 && d[0] != batch)
+      throw Error(inputs_[i].name + ": batch of " + std::to_string(d[0]) +
+                  " but other inputs have " + std::to_string(batch));
+    batch = d[0];
+  }
+  std::vector<const Tensor*> args;
+  std::vector<Tensor*> results;
+  for (size_t k : order_) {
+    const Node& n = nodes_[k];
+    for (const auto& slot : n.layer->arrays())
+      if (!slot.value)
+        throw Error(n.name + "/" + slot.name + " is not initialized (call NetInitialize first)");
+    args.clear();
+    results.clear();
+    for (const auto& s : n.sources)
+      args.push_back(s.node == kNetPort ? in[s.port] : &ws->values[s.node][s.port]);
+    for (auto& t : ws->values[k])
+      results.push_back(&t);
+    try {
+      n.layer->forward(args, results, ws->children[k].get(), ctx);
+    } catch (Error& e) {
+      throw e.add_context(n.layer->describe(n.name));
+    }
+  }
+  for (size_t i = 0; i < output_sources_.size(); ++i) {
+    const Source& s = output_sources_[i];
+    *out[i] = s.node == kNetPort ? *in[s.port] : ws->values[s.node][s.port];
+  }
+  ws->forward_done = true;
+}
+
+void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_base, Outputs in_grad,
+                   Outputs array_grad) const {
+  auto* ws = static_cast<NetWorkspace*>(ws_base);
+  if (!ws || !ws->forward_done) throw Error("backward called without a forward");
+  // Gradients of values read more than once are summed; a value read once
+  // receives its gradient directly.
+  std::vector<std::vector<bool>> filled(nodes_.size());
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    filled[k].assign(uses_[k].size(), false);
+  std::vector<bool> in_filled(inputs_.size(), false);
+  auto deliver = [&](const Source& s, const Tensor& g) {
+    Tensor* target = s.node != kNetPort        ? &ws->grads[s.node][s.port]
+                     : s.port < in_grad.size() ? in_grad[s.port]
+                                               : nullptr;
+    if (!target) return;
+    auto flag = s.node == kNetPort ? in_filled.begin() + static_cast<long>(s.port)
+                                   : filled[s.node].begin() + static_cast<long>(s.port);
+    if (*flag) {
+      add_into(*target, g);
+    } else {
+      *target = g;
+      *flag = true;
+    }
+  };
+  for (size_t i = 0; i < output_sources_.size(); ++i)
+    deliver(output_sources_[i], *out_grad[i]);
+
+  std::vector<const Tensor*> args, outs, gouts;
+  std::vector<Tensor*> gins;
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+    const size_t k = *it;
+    const Node& n = nodes_[k];
+    args.clear();
+    outs.clear();
+    gouts.clear();
+    gins.clear();
+    for (const auto& s : n.sources)
+      args.push_back(s.node == kNetPort ? in[s.port] : &ws->values[s.node][s.port]);
+    for (size_t j = 0; j < uses_[k].size(); ++j) {
+      outs.push_back(&ws->values[k][j]);
+      if (!filled[k][j]) {
+        // No reader produced a gradient (for instance a net input's gradient
+        // was not wanted): it is zero.
+        ws->grads[k][j].resize(ws->values[k][j].shape());
+        ws->grads[k][j].fill(0.0f);
+      }
+      gouts.push_back(&ws->grads[k][j]);
+    }
+    for (size_t p = 0; p < n.sources.size(); ++p) {
+      const Source& s = n.sources[p];
+      const bool wanted =
+          s.node != kNetPort || (s.port < in_grad.size() && in_grad[s.port] != nullptr);
+      gins.push_back(wanted ? &ws->scratch[k][p] : nullptr);
+    }
+    const size_t count = array_offset_[k + 1] - array_offset_[k];
+    Outputs sub = array_grad.size() >= array_offset_[k] + count
+                      ? array_grad.subspan(array_offset_[k], count)
+                      : Outputs{};
+    try {
+      n.layer->backward(args, outs, gouts, ws->children[k].get(), gins, sub);
+    } catch (Error& e) {
+      throw e.add_context(n.layer->describe(n.name));
+    }
+    for (size_t p = 0; p < n.sources.size(); ++p)
+      if (gins[p]) deliver(n.sources[p], *gins[p]);
+  }
+  for (size_t i = 0; i < inputs_.size() && i < in_grad.size(); ++i)
+    if (in_grad[i] && !in_filled[i]) {
+      in_grad[i]->resize(in[i]->shape());
+      in_grad[i]->fill(0.0f);
+    }
+}
+
+void Net::update_state(Workspace* ws_base) {
+  auto* ws = static_cast<NetWorkspace*>(ws_base);
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    nodes_[k].layer->update_state(ws->children[k].get());
+}
+
+}  // namespace strata

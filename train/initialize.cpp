@@ -1,0 +1,126 @@
+#include "train/initialize.hpp"
+
+#include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "graph/net.hpp"
+
+namespace strata {
+
+namespace {
+
+// FNV-1a: a stable hash of an array's path, to derive its random stream.
+uint64_t path_hash(const std::string& path) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : path)
+    h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+bool is_ramp(const Layer& l) {
+  if (l.type() != "ElementwiseLayer") return false;
+  const auto f = l.options().value("Function", std::string());
+  return f == "Ramp" || f == "LeakyRamp";
+}
+
+// Layers through which "followed by a Ramp" looks.
+bool keeps_shape(const Layer& l) {
+  const std::string t = l.type();
+  return t == "InstanceNormalizationLayer" || t == "BatchNormalizationLayer" ||
+         t == "DropoutLayer" || t == "PoolingLayer";
+}
+
+bool followed_by_ramp(const Net& net, size_t k, int depth = 0) {
+  if (depth > 8) return false;
+  const auto readers = net.consumers(k);
+  if (readers.empty()) return false;
+  for (size_t r : readers) {
+    const Layer& l = net.layer(r);
+    if (is_ramp(l)) continue;
+    if (keeps_shape(l) && followed_by_ramp(net, r, depth + 1)) continue;
+    return false;
+  }
+  return true;
+}
+
+// For every layer with Weights: whether Kaiming fits it (Automatic method).
+void collect_ramp_layers(Layer& layer, std::vector<const Layer*>& out) {
+  if (auto* net = dynamic_cast<Net*>(&layer)) {
+    for (size_t k = 0; k < net->size(); ++k) {
+      if (followed_by_ramp(*net, k)) out.push_back(&net->layer(k));
+      collect_ramp_layers(net->layer(k), out);
+    }
+  }
+}
+
+}  // namespace
+
+InitMethod parse_init_method(const std::string& name) {
+  if (name == "Automatic") return InitMethod::Automatic;
+  if (name == "Kaiming") return InitMethod::Kaiming;
+  if (name == "Xavier") return InitMethod::Xavier;
+  if (name == "Random") return InitMethod::Random;
+  throw Error("unknown initialization method \"" + name +
+              "\" (methods: Automatic, Kaiming, Xavier, Random)");
+}
+
+std::string to_string(InitMethod method) {
+  switch (method) {
+    case InitMethod::Automatic:
+      return "Automatic";
+    case InitMethod::Kaiming:
+      return "Kaiming";
+    case InitMethod::Xavier:
+      return "Xavier";
+    case InitMethod::Random:
+      return "Random";
+  }
+  return "?";
+}
+
+void NetInitialize(Layer& net, const InitOptions& options) {
+  if (options.method == InitMethod::Random && !(options.scale > 0))
+    throw Error("Random initialization needs a positive scale");
+  std::vector<const Layer*> ramp_layers;
+  collect_ramp_layers(net, ramp_layers);
+  const Rng root(options.seed);
+  for (const ArrayRef& ref : net.all_arrays()) {
+    const ArraySlot& slot = ref.layer->arrays()[ref.index];
+    if (slot.value && !options.reinitialize_all) continue;
+    if (!slot.shape.fully_known())
+      throw Error("cannot initialize " + ref.path + ": its shape " + slot.shape.to_string() +
+                  " is not known (declare the net's Input shape)");
+    Tensor value(slot.shape.dims());
+    if (slot.name == "Weights") {
+      // Weights are [out, in, k…]: fan_in = in·Πk, fan_out = out·Πk.
+      const Dims& d = value.shape();
+      const double receptive = d.size() > 2 ? static_cast<double>(value.size()) / (d[0] * d[1]) : 1;
+      const double fan_in = (d.size() > 1 ? d[1] : 1) * receptive;
+      const double fan_out = d[0] * receptive;
+      InitMethod method = options.method;
+      if (method == InitMethod::Automatic)
+        method = std::find(ramp_layers.begin(), ramp_layers.end(), ref.layer) != ramp_layers.end()
+                     ? InitMethod::Kaiming
+                     : InitMethod::Xavier;
+      const double stddev = method == InitMethod::Kaiming  ? std::sqrt(2.0 / fan_in)
+                            : method == InitMethod::Xavier ? std::sqrt(2.0 / (fan_in + fan_out))
+                                                           : options.scale;
+      Rng rng = root.derive(path_hash(ref.path));
+      for (float& v : value.values())
+        v = static_cast<float>(stddev * rng.normal());
+    } else if (slot.name == "Biases" || slot.name == "Beta" || slot.name == "MovingMean") {
+      value.fill(0.0f);
+    } else if (slot.name == "Gamma" || slot.name == "MovingVariance") {
+      value.fill(1.0f);
+    } else {
+      throw Error("cannot initialize " + ref.path + ": no rule for an array named " + slot.name);
+    }
+    ref.layer->set_array(slot.name, std::move(value));
+  }
+  net.infer_shapes();
+}
+
+}  // namespace strata
