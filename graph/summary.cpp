@@ -14,8 +14,10 @@ struct Row {
 
 std::string ports(const std::vector<Port>& ps) {
   std::string s;
-  for (const auto& p : ps)
-    s += (s.empty() ? "" : " ") + p.shape.to_string();
+  for (const auto& p : ps) {
+    if (!s.empty()) s += ' ';
+    s += p.shape.to_string();
+  }
   return s;
 }
 
