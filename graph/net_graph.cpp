@@ -67,14 +67,18 @@ NetGraph::NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>
     // Layers with any number of inputs get one per connection into them.
     std::vector<size_t> variadic_count(nodes_.size(), 0);
     for (const auto& c : connections_) {
-      const Endpoint to = parse_endpoint(c.to);
-      if (to.net_port) continue;
-      const size_t k = layer_index(to.layer);
-      if (nodes_[k].layer->variadic_inputs()) {
-        if (!to.port.empty())
-          throw Error("in " + c.from + " -> " + c.to + ": connect to \"" + to.layer +
-                      "\" without a port; its inputs are bound in the order listed");
-        ++variadic_count[k];
+      try {
+        const Endpoint to = parse_endpoint(c.to);
+        if (to.net_port) continue;
+        const size_t k = layer_index(to.layer);
+        if (nodes_[k].layer->variadic_inputs()) {
+          if (!to.port.empty())
+            throw Error("connect to \"" + to.layer +
+                        "\" without a port; its inputs are bound in the order listed");
+          ++variadic_count[k];
+        }
+      } catch (Error& e) {
+        throw e.add_context("connection " + c.from + " -> " + c.to);
       }
     }
     for (size_t k = 0; k < nodes_.size(); ++k) {
