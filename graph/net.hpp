@@ -59,6 +59,9 @@ class Net : public Layer {
   size_t layer_index(std::string_view name) const;
   // The layers that read an output of layer i.
   std::vector<size_t> consumers(size_t i) const;
+  // Where the net's output port i comes from.
+  struct Source;
+  const Source& output_source(size_t i) const { return output_sources_.at(i); }
 
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::vector<ArrayRef> all_arrays() override;

@@ -1,0 +1,295 @@
+#include "train/net_train.hpp"
+
+#include <spdlog/sinks/stderr_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "graph/net.hpp"
+#include "train/initialize.hpp"
+
+namespace strata {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto log = [] {
+    auto l = spdlog::stderr_color_mt("strata.train");
+    l->set_pattern("%v");
+    return l;
+  }();
+  return log;
+}
+
+// Copies the examples at indices[0..count) of `src` into `dst` (batch first).
+void gather(const Tensor& src, const int64_t* indices, int64_t count, Tensor& dst) {
+  Dims shape = src.shape();
+  const int64_t row = src.dim(0) ? src.size() / src.dim(0) : 0;
+  shape[0] = count;
+  dst.resize(shape);
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(dst.data() + i * row, src.data() + indices[i] * row, sizeof(float) * row);
+}
+
+bool all_finite(const Tensor& t) {
+  for (float v : t.values())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+// Checks that a dataset fits the net's single input, and fills in what the
+// net does not know yet of its input shape from the data.
+void check_data(Layer& net, const Dataset& data, const char* what) {
+  if (data.inputs.rank() < 1 || data.size() == 0)
+    throw Error(std::string(what) + ": no examples");
+  const Dims example(data.inputs.shape().begin() + 1, data.inputs.shape().end());
+  if (!fits(example, net.inputs()[0].shape))
+    throw Error(std::string(what) + ": examples of shape " + to_string(example) +
+                " do not fit the net's Input " + net.inputs()[0].shape.to_string());
+  if (data.targets.rank() < 1 || data.targets.dim(0) != data.size())
+    throw Error(std::string(what) + ": " + std::to_string(data.size()) + " inputs but " +
+                (data.targets.rank() ? std::to_string(data.targets.dim(0)) : std::string("no")) +
+                " targets");
+  net.constrain_input(0, Shape(example));
+  net.infer_shapes();
+}
+
+ClassScores scores_of(const Layer& net) {
+  return ends_in_softmax(net) ? ClassScores::Probabilities : ClassScores::Logits;
+}
+
+void progress_bar(int round, int rounds, int64_t done, int64_t total, double elapsed) {
+  const int width = 30;
+  const double f = total ? static_cast<double>(done) / total : 1.0;
+  const int filled = static_cast<int>(f * width);
+  const double eta = f > 0 ? elapsed / f - elapsed : 0;
+  std::fprintf(stderr, "\rround %d/%d [%s%s] %3.0f%%  ETA %.1fs ", round, rounds,
+               std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), 100 * f,
+               eta);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
+  Dataset out;
+  for (int64_t i : indices)
+    if (i < 0 || i >= data.size()) throw Error("example index out of range");
+  gather(data.inputs, indices.data(), static_cast<int64_t>(indices.size()), out.inputs);
+  gather(data.targets, indices.data(), static_cast<int64_t>(indices.size()), out.targets);
+  return out;
+}
+
+bool ends_in_softmax(const Layer& net) {
+  if (net.type() == "SoftmaxLayer") return true;
+  if (const auto* n = dynamic_cast<const Net*>(&net)) {
+    if (n->outputs().size() != 1) return false;
+    const auto& src = n->output_source(0);
+    return src.node != Net::kNetPort && ends_in_softmax(n->layer(src.node));
+  }
+  return false;
+}
+
+LossFunction default_loss(const Layer& net) {
+  return ends_in_softmax(net) ? LossFunction::CrossEntropy : LossFunction::MeanSquared;
+}
+
+Evaluation evaluate(const Layer& net, const Dataset& data, LossFunction loss, int64_t batch_size) {
+  if (net.inputs().size() != 1 || net.outputs().size() != 1)
+    throw Error("evaluate needs a net with one input and one output");
+  if (data.size() == 0) throw Error("evaluate: no examples");
+  if (data.targets.rank() < 1 || data.targets.dim(0) != data.size())
+    throw Error("evaluate: the number of targets differs from the number of inputs");
+  Evaluation ev;
+  ev.examples = data.size();
+  const bool classify = loss == LossFunction::CrossEntropy;
+  auto ws = net.make_workspace();
+  Tensor x, t, y;
+  std::vector<int64_t> idx;
+  double total = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < data.size(); start += batch_size) {
+    const int64_t count = std::min(batch_size, data.size() - start);
+    idx.resize(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) idx[i] = start + i;
+    gather(data.inputs, idx.data(), count, x);
+    gather(data.targets, idx.data(), count, t);
+    const Tensor* in[] = {&x};
+    Tensor* out[] = {&y};
+    net.forward(in, out, ws.get(), RunContext{});
+    total += compute_loss(loss, y, t, scores_of(net), nullptr) * count;
+    if (classify) {
+      const int64_t k = y.size() / count;
+      if (ev.confusion.empty()) ev.confusion.assign(k, std::vector<int64_t>(k, 0));
+      for (int64_t i = 0; i < count; ++i) {
+        const float* row = y.data() + i * k;
+        const int64_t predicted = std::max_element(row, row + k) - row;
+        const auto target = static_cast<int64_t>(t[i]);
+        ev.confusion[target][predicted] += 1;
+        correct += predicted == target;
+      }
+    }
+  }
+  ev.loss = total / data.size();
+  if (classify) ev.accuracy = static_cast<double>(correct) / data.size();
+  return ev;
+}
+
+TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options) {
+  Adam adam;
+  return NetTrain(net, data, options, adam);
+}
+
+TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& options,
+                     Optimizer& optimizer) {
+  const auto start = Clock::now();
+  if (net.inputs().size() != 1 || net.outputs().size() != 1)
+    throw Error("NetTrain needs a net with one input and one output; this one has " +
+                std::to_string(net.inputs().size()) + " and " +
+                std::to_string(net.outputs().size()));
+  if (options.batch_size < 1) throw Error("BatchSize must be at least 1");
+  if (options.rounds < 1) throw Error("MaxTrainingRounds must be at least 1");
+  if (options.validation_split < 0 || options.validation_split >= 1)
+    throw Error("ValidationSet: a held-out fraction must be in [0, 1)");
+  check_data(net, all_data, "training data");
+
+  // The validation set: given, or a seeded random fraction of the data.
+  const Rng root(options.seed);
+  Dataset data_storage, validation;
+  const Dataset* data = &all_data;
+  if (options.validation) {
+    validation = *options.validation;
+    check_data(net, validation, "validation data");
+  } else if (options.validation_split > 0) {
+    std::vector<int64_t> order(static_cast<size_t>(all_data.size()));
+    for (int64_t i = 0; i < all_data.size(); ++i) order[i] = i;
+    Rng rng = root.derive(3);
+    for (int64_t i = all_data.size() - 1; i > 0; --i)
+      std::swap(order[i], order[rng.below(static_cast<uint64_t>(i + 1))]);
+    const auto held = static_cast<int64_t>(std::floor(options.validation_split * all_data.size()));
+    if (held < 1 || held >= all_data.size())
+      throw Error("ValidationSet: a fraction of " + std::to_string(options.validation_split) +
+                  " leaves no examples on one side");
+    validation = subset(all_data, std::vector<int64_t>(order.begin(), order.begin() + held));
+    data_storage = subset(all_data, std::vector<int64_t>(order.begin() + held, order.end()));
+    data = &data_storage;
+  }
+  const bool has_validation = validation.size() > 0;
+
+  if (!net.missing_arrays().empty()) NetInitialize(net, {.seed = options.seed});
+  TrainResult result;
+  result.loss = options.loss ? *options.loss : default_loss(net);
+  const ClassScores scores = scores_of(net);
+
+  // Trainable arrays, their gradients, and a copy to fall back on.
+  std::vector<ArrayRef> refs = net.all_arrays();
+  std::vector<Tensor> grads(refs.size()), snapshot;
+  std::vector<Tensor*> grad_ptrs(refs.size(), nullptr), params;
+  std::vector<const Tensor*> grad_views;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i].layer->arrays()[refs[i].index].trainable) continue;
+    grad_ptrs[i] = &grads[i];
+    params.push_back(refs[i].layer->mutable_array(refs[i].index));
+    grad_views.push_back(&grads[i]);
+  }
+  snapshot.resize(params.size());
+
+  auto ws = net.make_workspace();
+  Rng dropout_rng = root.derive(1), shuffle_rng = root.derive(2);
+  const int64_t n = data->size();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  Tensor x, t, y, dy;
+  const double initial_rate = optimizer.learning_rate();
+  const bool show_bar = !options.quiet && isatty(STDERR_FILENO);
+  double training_seconds = 0;
+
+  for (int round = 1; round <= options.rounds; ++round) {
+    const auto round_start = Clock::now();
+    if (options.shuffle)
+      for (int64_t i = n - 1; i > 0; --i)
+        std::swap(order[i], order[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+    if (options.schedule) optimizer.set_learning_rate(options.schedule(round, initial_rate));
+    RoundRecord record;
+    record.round = round;
+    record.learning_rate = optimizer.learning_rate();
+    double loss_sum = 0;
+    int batch_index = 0;
+    for (int64_t start = 0; start < n; start += options.batch_size, ++batch_index) {
+      const int64_t count = std::min(options.batch_size, n - start);
+      gather(data->inputs, order.data() + start, count, x);
+      gather(data->targets, order.data() + start, count, t);
+      const Tensor* in[] = {&x};
+      Tensor* out[] = {&y};
+      const std::string where =
+          "round " + std::to_string(round) + ", batch " + std::to_string(batch_index + 1);
+      double loss;
+      try {
+        net.forward(in, out, ws.get(), RunContext{Mode::Training, &dropout_rng});
+        loss = compute_loss(result.loss, y, t, scores, &dy);
+      } catch (Error& e) {
+        throw e.add_context(where);
+      }
+      if (!std::isfinite(loss))
+        throw Error(where + ": the loss is " + std::to_string(loss) +
+                    "; training stopped, the net keeps its arrays from before this batch");
+      const Tensor* outs[] = {&y};
+      const Tensor* gouts[] = {&dy};
+      Tensor* gins[] = {nullptr};
+      net.backward(in, outs, gouts, ws.get(), gins, grad_ptrs);
+      for (size_t i = 0; i < params.size(); ++i) snapshot[i] = *params[i];
+      optimizer.step(params, grad_views);
+      for (size_t i = 0; i < params.size(); ++i)
+        if (!all_finite(*params[i])) {
+          for (size_t j = 0; j < params.size(); ++j) *params[j] = snapshot[j];
+          throw Error(where + ": an update made arrays NaN or infinite (is the learning rate " +
+                      "too large?); training stopped, the net keeps its arrays from before " +
+                      "this batch");
+        }
+      net.update_state(ws.get());
+      result.batch_losses.push_back(loss);
+      loss_sum += loss * count;
+      if (show_bar) progress_bar(round, options.rounds, start + count, n, seconds_since(round_start));
+    }
+    record.seconds = seconds_since(round_start);
+    training_seconds += record.seconds;
+    record.loss = loss_sum / n;
+    record.examples_per_second = n / std::max(record.seconds, 1e-9);
+    if (has_validation) {
+      const Evaluation ev = evaluate(net, validation, result.loss);
+      record.validation_loss = ev.loss;
+      record.validation_accuracy = ev.accuracy;
+    }
+    if (show_bar) std::fprintf(stderr, "\r%*s\r", 70, "");
+    if (!options.quiet) {
+      std::string line = fmt::format("round {:>3}/{}  loss {:.5f}", round, options.rounds, record.loss);
+      if (record.validation_loss) line += fmt::format("  validation loss {:.5f}", *record.validation_loss);
+      if (record.validation_accuracy)
+        line += fmt::format("  accuracy {:.2f}%", 100 * *record.validation_accuracy);
+      line += fmt::format("  {:.0f} examples/s", record.examples_per_second);
+      logger()->info(line);
+    }
+    result.rounds.push_back(record);
+    if (options.on_round && !options.on_round(record)) break;
+  }
+  result.seconds = seconds_since(start);
+  int64_t trained = 0;
+  for (const auto& r : result.rounds) trained += n * (r.seconds > 0);
+  result.examples_per_second = trained / std::max(training_seconds, 1e-9);
+  return result;
+}
+
+}  // namespace strata

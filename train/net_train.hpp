@@ -1,0 +1,108 @@
+// NetTrain: trains a net on a dataset with minibatches, an optimizer, an
+// optional validation set, progress lines and a history.
+//
+//   NetChain net(...);
+//   SGD sgd(0.1);
+//   sgd.momentum(0.9);
+//   TrainResult r = NetTrain(net, train, {.rounds = 20, .validation = test}, sgd);
+//
+// The net is trained in place (as a PyTorch module is); arrays still
+// Automatic are initialized first, with the seed. Semantics follow PyTorch:
+// the loss of a batch is the mean over its examples, one update per batch,
+// the last partial batch is used, BatchNormalizationLayer uses batch
+// statistics and updates its moving statistics, DropoutLayer is active.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "layers/layer.hpp"
+#include "train/loss.hpp"
+#include "train/optimizer.hpp"
+
+namespace strata {
+
+// Examples batch-first: inputs [N, …] with the net's input shape per example,
+// targets [N] (class indices) or [N, …] (values).
+struct Dataset {
+  Tensor inputs;
+  Tensor targets;
+  int64_t size() const { return inputs.rank() ? inputs.dim(0) : 0; }
+};
+
+// The examples at the given indices, in that order.
+Dataset subset(const Dataset& data, const std::vector<int64_t>& indices);
+
+struct RoundRecord {
+  int round = 0;                   // 1-based
+  double loss = 0;                 // mean training loss over the round's examples
+  std::optional<double> validation_loss;
+  std::optional<double> validation_accuracy;  // classifiers (CrossEntropy) only
+  double learning_rate = 0;        // the rate used in this round
+  double seconds = 0;              // wall time of the round (training only)
+  double examples_per_second = 0;
+};
+
+struct TrainResult {
+  std::vector<double> batch_losses;  // every batch, in order
+  std::vector<RoundRecord> rounds;
+  LossFunction loss = LossFunction::MeanSquared;
+  double seconds = 0;                // the whole training, validation included
+  double examples_per_second = 0;    // training examples / training time
+};
+
+struct TrainOptions {
+  int64_t batch_size = 64;
+  int rounds = 10;
+  // The loss; unset: CrossEntropy for a net ending in SoftmaxLayer, else
+  // MeanSquared (the Wolfram default).
+  std::optional<LossFunction> loss;
+  // Reshuffle the examples every round (seeded).
+  bool shuffle = true;
+  // Seeds initialization of Automatic arrays, shuffling, dropout and the
+  // validation split: the same seed and data give a bit-identical net.
+  uint64_t seed = 0;
+  // A separate validation set, or a fraction (0 < f < 1) of the data held out
+  // (a seeded random choice of examples).
+  std::optional<Dataset> validation;
+  double validation_split = 0;
+  // The learning rate of round r (1-based), given the optimizer's initial
+  // rate; unset keeps the optimizer's rate.
+  std::function<double(int round, double initial_rate)> schedule;
+  // One line per round through spdlog, and a progress bar on a terminal.
+  bool quiet = false;
+  // Called after every round (for checkpoints); return false to stop.
+  std::function<bool(const RoundRecord&)> on_round;
+};
+
+// Trains `net` with `optimizer` (whose state carries over between calls).
+// Throws an Error for data that does not fit the net, and stops with an
+// Error naming the round and batch when the loss or an array becomes NaN or
+// infinite; the net then keeps its arrays from before that batch.
+TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options,
+                     Optimizer& optimizer);
+// The same with Adam at its defaults.
+TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options = {});
+
+// Whether the net's (single) output comes from a SoftmaxLayer.
+bool ends_in_softmax(const Layer& net);
+// The loss NetTrain uses for this net when none is given.
+LossFunction default_loss(const Layer& net);
+
+struct Evaluation {
+  double loss = 0;
+  std::optional<double> accuracy;                 // classifiers only
+  std::vector<std::vector<int64_t>> confusion;    // [target][predicted], classifiers only
+  int64_t examples = 0;
+};
+
+// Applies the net in inference mode to the whole dataset (in batches) and
+// scores it; classification metrics when the loss is CrossEntropy.
+Evaluation evaluate(const Layer& net, const Dataset& data, LossFunction loss,
+                    int64_t batch_size = 256);
+
+}  // namespace strata
