@@ -8,3 +8,6 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/registry.hpp"
+#include "layers/convolution.hpp"
+#include "layers/pooling.hpp"
+#include "layers/spatial.hpp"
