@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "layers/convolution.hpp"
 #include "layers/instance_normalization.hpp"
+#include "layers/pooling.hpp"
 
 namespace strata {
 
@@ -20,6 +22,8 @@ using Factory = std::unique_ptr<Layer> (*)();
 const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> t = {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
+      {"ConvolutionLayer", &create<ConvolutionLayer>},
+      {"PoolingLayer", &create<PoolingLayer>},
   };
   return t;
 }

@@ -1,0 +1,331 @@
+#include "layers/pooling.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace strata {
+
+namespace {
+
+struct PoolingWorkspace : Workspace {
+  // Max: for each output element, the index of its maximum within the
+  // input plane (the same example and channel).
+  std::vector<int32_t> argmax;
+  Dims input_shape;  // of the forward that filled argmax
+};
+
+// The inputs [first, last) of a window along one dimension, padding left out.
+struct Span {
+  int64_t first, last;
+};
+
+Span window_span(int64_t o, const WindowGeometry& g, size_t d) {
+  const int64_t start = o * g.stride[d] - g.before[d];
+  return {std::max<int64_t>(0, start), std::min(start + g.kernel[d], g.in[d])};
+}
+
+// Runs fn(output index, d-span, h-span, w-span) for every output position of
+// one plane.
+template <typename Fn>
+void for_each_window(const WindowGeometry& g, Fn&& fn) {
+  int64_t o = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od) {
+    const Span sd = window_span(od, g, 0);
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      const Span sh = window_span(oh, g, 1);
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o)
+        fn(o, sd, sh, window_span(ow, g, 2));
+    }
+  }
+}
+
+}  // namespace
+
+std::string to_string(PoolingFunction f) {
+  switch (f) {
+    case PoolingFunction::Max:
+      return "Max";
+    case PoolingFunction::Mean:
+      return "Mean";
+    case PoolingFunction::Total:
+      return "Total";
+  }
+  return "?";
+}
+
+// ---- Options
+
+PoolingLayer::PoolingLayer() : Layer({{"Input", Shape()}}, {{"Output", Shape()}}) {}
+
+PoolingLayer::PoolingLayer(SpatialSizes kernel_size) : PoolingLayer() {
+  this->kernel_size(std::move(kernel_size));
+}
+
+PoolingLayer& PoolingLayer::kernel_size(SpatialSizes value) {
+  value.validate("KernelSize", 1);
+  kernel_size_ = std::move(value);
+  outputs_[0].shape = Shape();
+  return *this;
+}
+
+PoolingLayer& PoolingLayer::stride(SpatialSizes value) {
+  value.validate("Stride", 1);
+  stride_ = std::move(value);
+  outputs_[0].shape = Shape();
+  return *this;
+}
+
+PoolingLayer& PoolingLayer::padding_size(PaddingSize value) {
+  value.validate("PaddingSize");
+  padding_ = std::move(value);
+  outputs_[0].shape = Shape();
+  return *this;
+}
+
+PoolingLayer& PoolingLayer::function(PoolingFunction value) {
+  function_ = value;
+  return *this;
+}
+
+PoolingLayer& PoolingLayer::function(const std::string& value) {
+  for (auto f : {PoolingFunction::Max, PoolingFunction::Mean, PoolingFunction::Total})
+    if (value == to_string(f)) return function(f);
+  throw Error("Function: expected \"Max\", \"Mean\" or \"Total\", got \"" + value + "\"");
+}
+
+std::unique_ptr<Layer> PoolingLayer::clone() const {
+  return std::make_unique<PoolingLayer>(*this);
+}
+
+nlohmann::json PoolingLayer::options() const {
+  return {{"KernelSize", kernel_size_ ? kernel_size_->to_json() : nullptr},
+          {"Stride", stride_.to_json()},
+          {"PaddingSize", padding_.to_json()},
+          {"Function", to_string(function_)}};
+}
+
+void PoolingLayer::set_option(const std::string& key, const nlohmann::json& value) {
+  if (key == "KernelSize") {
+    if (value.is_null()) {
+      kernel_size_.reset();
+      outputs_[0].shape = Shape();
+    } else {
+      kernel_size(SpatialSizes::from_json(value, key, 1));
+    }
+  } else if (key == "Stride") {
+    stride(SpatialSizes::from_json(value, key, 1));
+  } else if (key == "PaddingSize") {
+    padding_size(PaddingSize::from_json(value, key));
+  } else if (key == "Function") {
+    function(option_string(value, key));
+  } else {
+    throw_unknown_option(*this, key, {"KernelSize", "Stride", "PaddingSize", "Function"});
+  }
+}
+
+// ---- Shape inference
+
+std::optional<size_t> PoolingLayer::spatial_rank() const {
+  return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
+                               {"Stride", stride_.rank()},
+                               {"PaddingSize", padding_.rank()}});
+}
+
+void PoolingLayer::infer() {
+  if (!kernel_size_) throw Error("KernelSize: required option is missing");
+  for (const Port* p : {&inputs_[0], &outputs_[0]})
+    if (p->shape.rank_known() && (p->shape.rank() < 2 || p->shape.rank() > 4))
+      throw Error(p->name +
+                  ": expected rank 2 to 4 (channels, then 1 to 3 spatial dimensions), got " +
+                  p->shape.to_string());
+  std::optional<size_t> rank = spatial_rank();
+  if (!rank && inputs_[0].shape.rank_known()) rank = inputs_[0].shape.rank() - 1;
+  if (!rank && outputs_[0].shape.rank_known()) rank = outputs_[0].shape.rank() - 1;
+  if (!rank) return;
+  const size_t r = *rank;
+  for (size_t d = 0; d < r; ++d)
+    if (padding_.before(d) >= (*kernel_size_)[d] || padding_.after(d) >= (*kernel_size_)[d])
+      throw Error("PaddingSize: expected less than KernelSize " + kernel_size_->to_json().dump() +
+                  " on each side (else a window can lie entirely in the padding), got " +
+                  padding_.to_json().dump());
+  const std::string spatial_why =
+      "channels and " + std::to_string(r) + " spatial dimension" + (r == 1 ? "" : "s");
+  constrain_input(0, Shape::of_rank(r + 1), spatial_why);
+  constrain_output(0, Shape::of_rank(r + 1), spatial_why);
+
+  const Shape& in = inputs_[0].shape;
+  const Shape& have_out = outputs_[0].shape;
+  Shape out = channels_and_spatial(in[0], r);
+  Shape back = channels_and_spatial(have_out[0], r);
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t k = (*kernel_size_)[d], s = stride_[d];
+    const int64_t b = padding_.before(d), a = padding_.after(d);
+    if (in.dim_known(d + 1)) {
+      out[d + 1] = window_count(in[d + 1], k, s, 1, b, a);
+      if (out[d + 1] < 1) throw Error(too_small_message(d, in[d + 1], k, 1, b, a));
+    } else if (s == 1 && have_out.dim_known(d + 1)) {
+      // Padding < kernel makes this at least 1.
+      back[d + 1] = have_out[d + 1] + k - 1 - b - a;
+    }
+  }
+  constrain_output(0, out, "from Input and the options");
+  constrain_input(0, back, "from Output and the options");
+}
+
+// ---- Execution
+
+std::unique_ptr<Workspace> PoolingLayer::make_workspace() const {
+  return std::make_unique<PoolingWorkspace>();
+}
+
+WindowGeometry PoolingLayer::geometry_for(const Tensor& x) const {
+  if (!kernel_size_) throw Error("KernelSize: required option is missing");
+  if (x.rank() < 3 || x.rank() > 5)
+    throw Error(
+        "Input: expected a batch of rank 3 to 5 (batch, channels, 1 to 3 spatial dimensions), "
+        "got " +
+        to_string(x.shape()));
+  const size_t r = x.rank() - 2;
+  if (const auto rank = spatial_rank(); rank && *rank != r)
+    throw Error("Input: expected a batch with " + std::to_string(*rank) +
+                " spatial dimensions (as KernelSize etc.), got " + to_string(x.shape()));
+  for (size_t d = 0; d < r; ++d)
+    if (padding_.before(d) >= (*kernel_size_)[d] || padding_.after(d) >= (*kernel_size_)[d])
+      throw Error("PaddingSize: expected less than KernelSize on each side, got " +
+                  padding_.to_json().dump());
+  WindowGeometry g = window_geometry(Dims(x.shape().begin() + 2, x.shape().end()), *kernel_size_,
+                                     stride_, SpatialSizes(1), padding_);
+  if (g.in_size() > std::numeric_limits<int32_t>::max())
+    throw Error("Input: spatial size " + std::to_string(g.in_size()) +
+                " is too large for pooling (at most 2^31 − 1 positions per channel)");
+  return g;
+}
+
+void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunContext& /*ctx*/) const {
+  const Tensor& x = *in[0];
+  const WindowGeometry g = geometry_for(x);
+  Dims out_dims{x.dim(0), x.dim(1)};
+  for (size_t i = kMaxSpatialRank - (x.rank() - 2); i < kMaxSpatialRank; ++i)
+    out_dims.push_back(g.out[i]);
+  Tensor& y = *out[0];
+  y.resize(out_dims);
+
+  const int64_t planes = x.dim(0) * x.dim(1);
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t in_hw = g.in[1] * g.in[2];
+  const float* xd = x.data();
+  float* yd = y.data();
+
+  if (function_ == PoolingFunction::Max) {
+    auto* work = static_cast<PoolingWorkspace*>(ws);
+    int32_t* argmax = nullptr;
+    if (work) {
+      work->argmax.resize(static_cast<size_t>(planes * out_size));
+      work->input_shape = x.shape();
+      argmax = work->argmax.data();
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const float* xp = xd + plane * in_size;
+      float* yp = yd + plane * out_size;
+      int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
+      for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
+        // Scanned in window order; `>` keeps the first of equal maxima and a
+        // NaN wins, as in PyTorch.
+        int64_t best = (sd.first * g.in[1] + sh.first) * g.in[2] + sw.first;
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t id = sd.first; id < sd.last; ++id)
+          for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+            const int64_t row = id * in_hw + ih * g.in[2];
+            for (int64_t iw = sw.first; iw < sw.last; ++iw) {
+              const float v = xp[row + iw];
+              if (v > m || std::isnan(v)) {
+                m = v;
+                best = row + iw;
+              }
+            }
+          }
+        yp[o] = m;
+        if (ap) ap[o] = static_cast<int32_t>(best);
+      });
+    }
+    return;
+  }
+
+  const float scale =
+      function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float* xp = xd + plane * in_size;
+    float* yp = yd + plane * out_size;
+    for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
+      float s = 0;
+      for (int64_t id = sd.first; id < sd.last; ++id)
+        for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+          const float* row = xp + id * in_hw + ih * g.in[2];
+          for (int64_t iw = sw.first; iw < sw.last; ++iw)
+            s += row[iw];
+        }
+      yp[o] = s * scale;
+    });
+  }
+}
+
+void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
+                            Outputs in_grad, Outputs /*array_grad*/) const {
+  Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
+  if (!dx) return;
+  const Tensor& x = *in[0];
+  const Tensor& dy = *out_grad[0];
+  const WindowGeometry g = geometry_for(x);
+  const int64_t planes = x.dim(0) * x.dim(1);
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t in_hw = g.in[1] * g.in[2];
+  if (dy.size() != planes * out_size)
+    throw Error("Output gradient: expected " + std::to_string(planes * out_size) +
+                " elements, got " + to_string(dy.shape()));
+  dx->resize(x.shape());
+  dx->fill(0.0f);
+  const float* dyd = dy.data();
+  float* dxd = dx->data();
+
+  if (function_ == PoolingFunction::Max) {
+    auto* work = static_cast<PoolingWorkspace*>(ws);
+    if (!work || work->input_shape != x.shape() ||
+        work->argmax.size() != static_cast<size_t>(planes * out_size))
+      throw Error("backward called without a matching forward");
+    const int32_t* argmax = work->argmax.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const float* gp = dyd + plane * out_size;
+      const int32_t* ap = argmax + plane * out_size;
+      float* dxp = dxd + plane * in_size;
+      for (int64_t o = 0; o < out_size; ++o)
+        dxp[ap[o]] += gp[o];
+    }
+    return;
+  }
+
+  const float scale =
+      function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float* gp = dyd + plane * out_size;
+    float* dxp = dxd + plane * in_size;
+    for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
+      const float v = gp[o] * scale;
+      for (int64_t id = sd.first; id < sd.last; ++id)
+        for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+          float* row = dxp + id * in_hw + ih * g.in[2];
+          for (int64_t iw = sw.first; iw < sw.last; ++iw)
+            row[iw] += v;
+        }
+    });
+  }
+}
+
+}  // namespace strata
