@@ -5,6 +5,7 @@
 #include "core/rng.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
+#include "layers/batch_normalization.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/registry.hpp"

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "layers/batch_normalization.hpp"
 #include "layers/instance_normalization.hpp"
 
 namespace strata {
@@ -20,6 +21,7 @@ using Factory = std::unique_ptr<Layer> (*)();
 const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> t = {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
+      {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
   };
   return t;
 }
