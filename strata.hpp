@@ -8,4 +8,5 @@
 #include "layers/batch_normalization.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
+#include "layers/linear.hpp"
 #include "layers/registry.hpp"

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/instance_normalization.hpp"
+#include "layers/linear.hpp"
 
 namespace strata {
 
@@ -22,6 +23,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> t = {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
       {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
+      {"LinearLayer", &create<LinearLayer>},
   };
   return t;
 }
