@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/elementwise.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
 
@@ -24,6 +25,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
       {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
       {"LinearLayer", &create<LinearLayer>},
+      {"ElementwiseLayer", &create<ElementwiseLayer>},
   };
   return t;
 }
