@@ -4,8 +4,11 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "layers/batch_normalization.hpp"
 #include "layers/convolution.hpp"
+#include "layers/elementwise.hpp"
 #include "layers/instance_normalization.hpp"
+#include "layers/linear.hpp"
 #include "layers/pooling.hpp"
 
 namespace strata {
@@ -22,7 +25,10 @@ using Factory = std::unique_ptr<Layer> (*)();
 const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> t = {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
+      {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
       {"ConvolutionLayer", &create<ConvolutionLayer>},
+      {"LinearLayer", &create<LinearLayer>},
+      {"ElementwiseLayer", &create<ElementwiseLayer>},
       {"PoolingLayer", &create<PoolingLayer>},
   };
   return t;

@@ -1,0 +1,305 @@
+#include "layers/batch_normalization.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace strata {
+
+namespace {
+
+struct BatchNormWorkspace : Workspace {
+  bool has_forward = false;
+  bool training = false;                    // the mode of the last forward
+  bool pending_update = false;              // batch statistics not yet committed
+  int64_t count = 0;                        // values per channel (batch × spatial positions)
+  std::vector<double> mean;                 // per channel: the mean used by the last forward
+  std::vector<float> inv_std;               // per channel: 1 / sqrt(v + Epsilon)
+  std::vector<double> unbiased_var;         // per channel, training only
+  std::vector<double> plane_a, plane_b;     // per (example, channel) partial sums
+  std::vector<double> sum_dy, sum_dy_xhat;  // per channel, backward
+};
+
+// Reduces per-(example, channel) partial sums over the batch, in a fixed order
+// so that the result does not depend on the thread count.
+void reduce_planes(const std::vector<double>& planes, int64_t batch, int64_t channels,
+                   std::vector<double>& out) {
+  out.assign(static_cast<size_t>(channels), 0.0);
+  for (int64_t e = 0; e < batch; ++e)
+    for (int64_t c = 0; c < channels; ++c)
+      out[c] += planes[e * channels + c];
+}
+
+}  // namespace
+
+BatchNormalizationLayer::BatchNormalizationLayer()
+    : Layer({{"Input", Shape()}}, {{"Output", Shape()}},
+            {{"Gamma", Shape::of_rank(1), std::nullopt, true},
+             {"Beta", Shape::of_rank(1), std::nullopt, true},
+             {"MovingMean", Shape::of_rank(1), std::nullopt, false},
+             {"MovingVariance", Shape::of_rank(1), std::nullopt, false}}) {}
+
+BatchNormalizationLayer& BatchNormalizationLayer::epsilon(double value) {
+  if (!(value > 0) || !std::isfinite(value))
+    throw Error("Epsilon: expected a positive number, got " + std::to_string(value));
+  epsilon_ = value;
+  return *this;
+}
+
+BatchNormalizationLayer& BatchNormalizationLayer::momentum(double value) {
+  if (!(value >= 0 && value <= 1))
+    throw Error("Momentum: expected a number between 0 and 1, got " + std::to_string(value));
+  momentum_ = value;
+  return *this;
+}
+
+std::unique_ptr<Layer> BatchNormalizationLayer::clone() const {
+  return std::make_unique<BatchNormalizationLayer>(*this);
+}
+
+nlohmann::json BatchNormalizationLayer::options() const {
+  return {{"Epsilon", epsilon_}, {"Momentum", momentum_}};
+}
+
+void BatchNormalizationLayer::set_option(const std::string& key, const nlohmann::json& value) {
+  if (key == "Epsilon") {
+    epsilon(option_number(value, key));
+  } else if (key == "Momentum") {
+    momentum(option_number(value, key));
+  } else {
+    throw_unknown_option(*this, key, {"Epsilon", "Momentum"});
+  }
+}
+
+void BatchNormalizationLayer::infer() {
+  Shape& in = inputs_[0].shape;
+  if (in.rank_known() && in.rank() < 1)
+    throw Error("Input: expected rank 1 or more (channels, then any spatial dimensions), got " +
+                in.to_string());
+  constrain_output(0, in, "same as Input");
+  constrain_input(0, outputs_[0].shape, "same as Output");
+  // One value of each array per channel; any of them may fix the channel count.
+  // Present arrays first, so that a conflict names the array that was given.
+  std::vector<size_t> order;
+  for (bool present : {true, false})
+    for (size_t a : {kGamma, kBeta, kMovingMean, kMovingVariance})
+      if (arrays_[a].value.has_value() == present) order.push_back(a);
+  for (size_t a : order) {
+    if (in.rank_known()) constrain_array(a, Shape{in[0]}, "one per Input channel");
+    if (arrays_[a].shape.dim_known(0) && in.rank_known()) {
+      Shape want = Shape::of_rank(in.rank());
+      want[0] = arrays_[a].shape[0];
+      constrain_input(0, want, "channels fixed by " + arrays_[a].name);
+      constrain_output(0, inputs_[0].shape, "same as Input");
+    }
+  }
+  for (size_t a : {kBeta, kMovingMean, kMovingVariance})
+    constrain_array(kGamma, arrays_[a].shape, "same as " + arrays_[a].name);
+  for (size_t a : {kBeta, kMovingMean, kMovingVariance})
+    constrain_array(a, arrays_[kGamma].shape, "same as Gamma");
+}
+
+std::unique_ptr<Workspace> BatchNormalizationLayer::make_workspace() const {
+  return std::make_unique<BatchNormWorkspace>();
+}
+
+void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
+                                      const RunContext& ctx) const {
+  const Tensor& x = *in[0];
+  if (x.rank() < 2)
+    throw Error("Input: expected a batch of rank 2 or more, got " + to_string(x.shape()));
+  const Tensor& gamma = array_value(kGamma);
+  const Tensor& beta = array_value(kBeta);
+  const int64_t batch = x.dim(0), channels = x.dim(1);
+  if (channels != gamma.size())
+    throw Error("Input has " + std::to_string(channels) + " channels, but Gamma has " +
+                std::to_string(gamma.size()));
+  const int64_t planes = batch * channels;
+  const int64_t n = x.size() / std::max<int64_t>(1, planes);  // spatial positions
+  const int64_t count = batch * n;
+  const bool training = ctx.mode == Mode::Training;
+  if (training && count < 2)
+    throw Error(
+        "Input: training needs more than one value per channel (batch size × spatial "
+        "positions), got " +
+        std::to_string(count));
+
+  // Without a workspace (a plain forward) the statistics go to a local one.
+  BatchNormWorkspace local;
+  auto* work = ws ? static_cast<BatchNormWorkspace*>(ws) : &local;
+  work->has_forward = true;
+  work->training = training;
+  work->pending_update = training;
+  work->count = count;
+  work->mean.resize(static_cast<size_t>(channels));
+  work->inv_std.resize(static_cast<size_t>(channels));
+  const float* xd = x.data();
+
+  if (training) {
+    // Two passes in double (mean, then squared deviations): exact enough for
+    // inputs with a large mean. Partial sums per plane in parallel, then a
+    // fixed-order reduction over the batch.
+    work->plane_a.resize(static_cast<size_t>(planes));
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* xp = xd + p * n;
+      double s = 0;
+      for (int64_t i = 0; i < n; ++i)
+        s += xp[i];
+      work->plane_a[p] = s;
+    }
+    reduce_planes(work->plane_a, batch, channels, work->mean);
+    for (double& m : work->mean)
+      m /= static_cast<double>(count);
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* xp = xd + p * n;
+      const double m = work->mean[p % channels];
+      double s = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double d = xp[i] - m;
+        s += d * d;
+      }
+      work->plane_a[p] = s;
+    }
+    reduce_planes(work->plane_a, batch, channels, work->unbiased_var);
+    for (int64_t c = 0; c < channels; ++c) {
+      const double sq = work->unbiased_var[c];
+      work->inv_std[c] = static_cast<float>(1.0 / std::sqrt(sq / count + epsilon_));
+      work->unbiased_var[c] = sq / static_cast<double>(count - 1);
+    }
+  } else {
+    const Tensor& mm = array_value(kMovingMean);
+    const Tensor& mv = array_value(kMovingVariance);
+    for (int64_t c = 0; c < channels; ++c) {
+      work->mean[c] = mm[c];
+      work->inv_std[c] = static_cast<float>(1.0 / std::sqrt(double(mv[c]) + epsilon_));
+    }
+  }
+
+  Tensor& y = *out[0];
+  y.resize(x.shape());
+  float* yd = y.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const int64_t c = p % channels;
+    const float* xp = xd + p * n;
+    float* yp = yd + p * n;
+    const double mean = work->mean[c];
+    const double inv_std = work->inv_std[c];
+    const float scale = static_cast<float>(gamma[c] * inv_std);
+    // x − m in float loses nothing when m is split in a float part m_hi, which
+    // cancels exactly against x, and the small rest, folded into the shift.
+    const float mean_hi = static_cast<float>(mean);
+    const float shift = static_cast<float>(beta[c] - (mean - mean_hi) * gamma[c] * inv_std);
+    for (int64_t i = 0; i < n; ++i)
+      yp[i] = (xp[i] - mean_hi) * scale + shift;
+  }
+}
+
+void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
+                                       Outputs in_grad, Outputs array_grad) const {
+  auto* work = static_cast<BatchNormWorkspace*>(ws);
+  if (!work || !work->has_forward) throw Error("backward called without a forward");
+  const Tensor& x = *in[0];
+  const Tensor& dy = *out_grad[0];
+  const Tensor& gamma = array_value(kGamma);
+  const int64_t batch = x.dim(0), channels = x.dim(1);
+  const int64_t planes = batch * channels;
+  const int64_t n = x.size() / std::max<int64_t>(1, planes);
+  if (dy.shape() != x.shape())
+    throw Error("Output gradient: expected shape " + to_string(x.shape()) + ", got " +
+                to_string(dy.shape()));
+  work->plane_a.resize(static_cast<size_t>(planes));
+  work->plane_b.resize(static_cast<size_t>(planes));
+  const float* xd = x.data();
+  const float* dyd = dy.data();
+
+  // Per plane: Σ dy and Σ dy·x̂, with x̂ = (x − m_hi)·inv_std − lo as in forward.
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const int64_t c = p % channels;
+    const float* xp = xd + p * n;
+    const float* gp = dyd + p * n;
+    const float inv_std = work->inv_std[c];
+    const float mean_hi = static_cast<float>(work->mean[c]);
+    const float lo = static_cast<float>((work->mean[c] - mean_hi) * inv_std);
+    double s = 0, sx = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      s += gp[i];
+      sx += static_cast<double>(gp[i]) * ((xp[i] - mean_hi) * inv_std - lo);
+    }
+    work->plane_a[p] = s;
+    work->plane_b[p] = sx;
+  }
+  reduce_planes(work->plane_a, batch, channels, work->sum_dy);
+  reduce_planes(work->plane_b, batch, channels, work->sum_dy_xhat);
+  const std::vector<double>& sum_dy = work->sum_dy;
+  const std::vector<double>& sum_dy_xhat = work->sum_dy_xhat;
+
+  Tensor* dgamma = array_grad.size() > kGamma ? array_grad[kGamma] : nullptr;
+  Tensor* dbeta = array_grad.size() > kBeta ? array_grad[kBeta] : nullptr;
+  if (dgamma) dgamma->resize({channels});
+  if (dbeta) dbeta->resize({channels});
+  for (int64_t c = 0; c < channels; ++c) {
+    if (dgamma) (*dgamma)[c] = static_cast<float>(sum_dy_xhat[c]);
+    if (dbeta) (*dbeta)[c] = static_cast<float>(sum_dy[c]);
+  }
+  // The moving statistics are state, not parameters: no gradient.
+  for (size_t a : {kMovingMean, kMovingVariance})
+    if (array_grad.size() > a && array_grad[a]) {
+      array_grad[a]->resize({channels});
+      array_grad[a]->fill(0.0f);
+    }
+
+  Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
+  if (!dx) return;
+  dx->resize(x.shape());
+  float* dxd = dx->data();
+  // Training: dx = Gamma·inv_std·(dy − mean(dy) − x̂·mean(dy·x̂)), the means over
+  // the batch and spatial positions (the statistics depend on x).
+  // Inference: the statistics are constants, dx = Gamma·inv_std·dy.
+  const bool training = work->training;
+  const double count = static_cast<double>(work->count);
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const int64_t c = p % channels;
+    const float* xp = xd + p * n;
+    const float* gp = dyd + p * n;
+    float* dxp = dxd + p * n;
+    const float inv_std = work->inv_std[c];
+    const float g = gamma[c] * inv_std;
+    if (training) {
+      const float mean_hi = static_cast<float>(work->mean[c]);
+      const float lo = static_cast<float>((work->mean[c] - mean_hi) * inv_std);
+      const float mean_dy = static_cast<float>(sum_dy[c] / count);
+      const float mean_dyx = static_cast<float>(sum_dy_xhat[c] / count);
+      for (int64_t i = 0; i < n; ++i)
+        dxp[i] = g * (gp[i] - mean_dy - ((xp[i] - mean_hi) * inv_std - lo) * mean_dyx);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        dxp[i] = g * gp[i];
+    }
+  }
+}
+
+void BatchNormalizationLayer::update_state(Workspace* ws) {
+  auto* work = static_cast<BatchNormWorkspace*>(ws);
+  if (!work || !work->pending_update) return;
+  Tensor& mm = *arrays_[kMovingMean].value;
+  Tensor& mv = *arrays_[kMovingVariance].value;
+  const int64_t channels = static_cast<int64_t>(work->mean.size());
+  for (const Tensor* t : {&mm, &mv})
+    if (t->size() != channels)
+      throw Error((t == &mm ? "MovingMean" : "MovingVariance") + std::string(": expected ") +
+                  std::to_string(channels) + " values (the channels of the last forward), got " +
+                  std::to_string(t->size()));
+  for (int64_t c = 0; c < channels; ++c) {
+    mm[c] = static_cast<float>(momentum_ * mm[c] + (1 - momentum_) * work->mean[c]);
+    mv[c] = static_cast<float>(momentum_ * mv[c] + (1 - momentum_) * work->unbiased_var[c]);
+  }
+  work->pending_update = false;
+}
+
+}  // namespace strata

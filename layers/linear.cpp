@@ -1,0 +1,130 @@
+// GCC 12.0-12.2 reports a false -Wmaybe-uninitialized inside the AVX-512
+// intrinsics that Eigen's GEMM inlines (`__m512 __Y = __Y;` in
+// _mm512_undefined_ps); the pragma covers only the headers, not the code below.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "layers/linear.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#pragma GCC diagnostic pop
+
+namespace strata {
+
+LinearLayer::LinearLayer()
+    : Layer({{"Input", Shape()}}, {{"Output", Shape::of_rank(1)}},
+            {{"Weights", Shape::of_rank(2), std::nullopt, true},
+             {"Biases", Shape::of_rank(1), std::nullopt, true}}) {}
+
+LinearLayer::LinearLayer(int64_t size) : LinearLayer() {
+  this->size(size);
+}
+
+LinearLayer& LinearLayer::size(int64_t value) {
+  if (value < 1) throw Error("Size: expected a positive integer, got " + std::to_string(value));
+  size_ = value;
+  return *this;
+}
+
+std::unique_ptr<Layer> LinearLayer::clone() const {
+  return std::make_unique<LinearLayer>(*this);
+}
+
+nlohmann::json LinearLayer::options() const {
+  return {{"Size", size_ ? nlohmann::json(*size_) : nlohmann::json(nullptr)}};
+}
+
+void LinearLayer::set_option(const std::string& key, const nlohmann::json& value) {
+  if (key == "Size") {
+    if (value.is_null()) {
+      size_.reset();
+    } else {
+      size(option_integer(value, key, 1));
+    }
+  } else {
+    throw_unknown_option(*this, key, {"Size"});
+  }
+}
+
+void LinearLayer::infer() {
+  if (!size_) throw Error("Size: required option is missing");
+  const int64_t size = *size_;
+  constrain_output(0, Shape{size}, "Size");
+  constrain_array(kBiases, Shape{size}, "Size");
+  constrain_array(kWeights, Shape{size, kUnknownDim}, "Size rows");
+
+  const Shape& in = inputs_[0].shape;
+  if (!in.rank_known()) return;
+  // The number of inputs is the product of the example's dimensions; Weights
+  // may fix it, and with it one unknown input dimension.
+  int64_t known = 1;
+  int unknown = 0;
+  size_t unknown_at = 0;
+  for (size_t i = 0; i < in.rank(); ++i) {
+    if (in.dim_known(i)) {
+      known *= in[i];
+    } else {
+      ++unknown;
+      unknown_at = i;
+    }
+  }
+  if (unknown == 0) {
+    constrain_array(
+        kWeights, Shape{size, known},
+        "Size, then the " + std::to_string(known) + " elements of Input " + in.to_string());
+    return;
+  }
+  const Shape& w = arrays_[kWeights].shape;
+  if (unknown == 1 && w.dim_known(1)) {
+    if (known == 0 || w[1] % known != 0)
+      throw Error("Input: " + in.to_string() + " cannot have " + std::to_string(w[1]) +
+                  " elements, the columns of Weights " + w.to_string());
+    Shape want = in;
+    want[unknown_at] = w[1] / known;
+    constrain_input(0, want, "elements fixed by Weights");
+  }
+}
+
+void LinearLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
+                          const RunContext& /*ctx*/) const {
+  const Tensor& x = *in[0];
+  const Tensor& w = array_value(kWeights);
+  const Tensor& b = array_value(kBiases);
+  if (x.rank() < 1) throw Error("Input: expected a batch, got a rank 0 tensor");
+  const int64_t batch = x.dim(0), size = w.dim(0), n = w.dim(1);
+  if (x.size() != batch * n)
+    throw Error("Input: expected " + std::to_string(n) + " elements per example (Weights are " +
+                to_string(w.shape()) + "), got a batch of shape " + to_string(x.shape()));
+  Tensor& y = *out[0];
+  y.resize({batch, size});
+  auto Y = y.matrix(batch, size);
+  Y.noalias() = x.matrix(batch, n) * w.matrix(size, n).transpose();
+  Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.data(), size);
+}
+
+void LinearLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* /*ws*/,
+                           Outputs in_grad, Outputs array_grad) const {
+  const Tensor& x = *in[0];
+  const Tensor& w = array_value(kWeights);
+  const Tensor& dy = *out_grad[0];
+  const int64_t batch = x.dim(0), size = w.dim(0), n = w.dim(1);
+  if (dy.shape() != Dims{batch, size})
+    throw Error("Output gradient: expected shape " + to_string(Dims{batch, size}) + ", got " +
+                to_string(dy.shape()));
+  const auto dY = dy.matrix(batch, size);
+  if (Tensor* dx = in_grad.empty() ? nullptr : in_grad[0]) {
+    dx->resize(x.shape());
+    dx->matrix(batch, n).noalias() = dY * w.matrix(size, n);
+  }
+  if (Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr) {
+    dw->resize({size, n});
+    dw->matrix(size, n).noalias() = dY.transpose() * x.matrix(batch, n);
+  }
+  if (Tensor* db = array_grad.size() > kBiases ? array_grad[kBiases] : nullptr) {
+    db->resize({size});
+    db->vec() = dY.colwise().sum().transpose();
+  }
+}
+
+}  // namespace strata
