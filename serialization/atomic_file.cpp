@@ -91,6 +91,14 @@ AtomicFileWriter::AtomicFileWriter(fs::path target) : target_(std::move(target))
     throw Error("cannot write: not a file name").add_context(target_.string());
   const fs::path directory = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
 
+  // Renaming over a device or a pipe (/dev/null, /dev/stdout) would replace
+  // it with a plain file instead of writing to it.
+  struct stat existing {};
+  const bool exists = ::stat(target_.c_str(), &existing) == 0;
+  if (exists && !S_ISREG(existing.st_mode) && !S_ISDIR(existing.st_mode))
+    throw Error("cannot write: not a regular file (a device, pipe or socket)")
+        .add_context(target_.string());
+
   // O_EXCL: never open a file someone else made; retry on the (unlikely)
   // clash of random names.
   for (int attempt = 0; fd_ < 0; ++attempt) {
@@ -105,9 +113,7 @@ AtomicFileWriter::AtomicFileWriter(fs::path target) : target_(std::move(target))
   }
 
   // Replacing a file keeps its permissions (a private key stays private).
-  struct stat existing {};
-  if (::stat(target_.c_str(), &existing) == 0 && S_ISREG(existing.st_mode) &&
-      ::fchmod(fd_, existing.st_mode & 07777) != 0)
+  if (exists && S_ISREG(existing.st_mode) && ::fchmod(fd_, existing.st_mode & 07777) != 0)
     fail("cannot copy the permissions of the existing file", errno);
 }
 
@@ -199,7 +205,8 @@ FileReader::FileReader(fs::path path) : path_(std::move(path)) {
     throw file_error(path_, "cannot open for reading", EISDIR);
   }
   // Pipes and /proc files report 0; read() still works.
-  size_ = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  regular_ = S_ISREG(st.st_mode);
+  size_ = regular_ ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
 FileReader::~FileReader() {

@@ -72,8 +72,10 @@ class FileReader {
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
 
-  // The file's size when it was opened.
+  // The file's size when it was opened (0 for a pipe or device).
   uint64_t size() const { return size_; }
+  // A regular file, whose size() is known (not a pipe or device).
+  bool is_regular() const { return regular_; }
   // Reads up to `n` bytes at the current position; fewer only at the end of
   // the file. Returns the number read.
   size_t read(void* destination, size_t n);
@@ -84,6 +86,7 @@ class FileReader {
   std::filesystem::path path_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  bool regular_ = false;
 };
 
 }  // namespace strata

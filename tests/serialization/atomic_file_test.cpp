@@ -222,6 +222,20 @@ TEST_CASE("write_file_atomically refuses a path that names no file") {
                        doctest::Contains("not a file name"), Error);
 }
 
+TEST_CASE("write_file_atomically refuses to replace a device or a pipe") {
+  CHECK_THROWS_WITH_AS(write_file_atomically("/dev/null", "x"),
+                       "/dev/null: cannot write: not a regular file (a device, pipe or socket)",
+                       Error);
+  CHECK(fs::is_character_file("/dev/null"));
+  ScratchDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(write_file_atomically(fifo, "x"), doctest::Contains("not a regular file"),
+                       Error);
+  CHECK(fs::is_fifo(fifo));
+  CHECK(dir.entries() == std::vector<std::string>{"fifo"});
+}
+
 TEST_CASE("read_file names the file and the reason") {
   ScratchDir dir;
   const fs::path missing = dir.path / "missing.npy";
