@@ -1,0 +1,92 @@
+// Whole-file reads and atomic whole-file writes.
+//
+// An atomic write goes to a temporary file in the target's directory, which
+// is flushed to disk (fsync) and then renamed over the target: a reader, or
+// the file system after a crash, sees either the old contents or the new,
+// never a partial file. On any failure the temporary is removed, an existing
+// target is left untouched, and strata::Error is thrown naming the path and
+// the operating system's reason ("out/net.json: cannot write: No space left
+// on device").
+//
+// The new file gets the permissions of the file it replaces, or the usual
+// 0666 minus the umask for a new one. A symbolic link at the target is
+// replaced by the new file, not followed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+namespace strata {
+
+// Replaces (or creates) `path` with `bytes`, atomically.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+// Replaces (or creates) `path` with what `write` puts into the stream,
+// atomically. If `write` throws, or the stream fails, nothing is replaced and
+// the exception (or an Error naming the path) propagates.
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& write);
+
+// The whole contents of a file. Throws Error naming the path and the reason.
+std::string read_file(const std::filesystem::path& path);
+
+// The building block of write_file_atomically, for writers that produce their
+// output in pieces: construct, write() any number of times, commit(). A
+// writer destroyed without a successful commit() removes its temporary and
+// leaves the target as it was.
+class AtomicFileWriter {
+ public:
+  // Creates the temporary file next to `target`.
+  explicit AtomicFileWriter(std::filesystem::path target);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void write(std::string_view bytes);
+  // Flushes the temporary to disk and renames it over the target.
+  void commit();
+
+  const std::filesystem::path& target() const { return target_; }
+  const std::filesystem::path& temporary() const { return temporary_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int error_number);
+  void discard() noexcept;
+
+  std::filesystem::path target_;
+  std::filesystem::path temporary_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// A file opened for reading with errors that name it, for readers that look
+// at a file piece by piece (a header first, then the data).
+class FileReader {
+ public:
+  explicit FileReader(std::filesystem::path path);
+  ~FileReader();
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  // The file's size when it was opened (0 for a pipe or device).
+  uint64_t size() const { return size_; }
+  // A regular file, whose size() is known (not a pipe or device).
+  bool is_regular() const { return regular_; }
+  // Reads up to `n` bytes at the current position; fewer only at the end of
+  // the file. Returns the number read.
+  size_t read(void* destination, size_t n);
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  bool regular_ = false;
+};
+
+}  // namespace strata

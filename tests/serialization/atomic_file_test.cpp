@@ -1,0 +1,246 @@
+#include "serialization/atomic_file.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <stdexcept>
+
+#include "core/error.hpp"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh, empty directory for one test, removed afterwards.
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    path = fs::temp_directory_path() / ("strata_atomic_file_test_" + std::to_string(::getpid()) +
+                                        "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~ScratchDir() { fs::remove_all(path); }
+  // Everything in the directory, to catch a temporary left behind.
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(path))
+      names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  static inline int counter = 0;
+};
+
+void put(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+}  // namespace
+
+TEST_CASE("write_file_atomically creates and replaces a file, leaving no temporary") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "net.json";
+  write_file_atomically(target, "first");
+  CHECK(read_file(target) == "first");
+  write_file_atomically(target, std::string("second\0with a NUL", 17));
+  CHECK(read_file(target) == std::string("second\0with a NUL", 17));
+  write_file_atomically(target, "");
+  CHECK(read_file(target).empty());
+  CHECK(dir.entries() == std::vector<std::string>{"net.json"});
+}
+
+TEST_CASE("write_file_atomically handles a relative name in the current directory") {
+  ScratchDir dir;
+  const fs::path old_cwd = fs::current_path();
+  fs::current_path(dir.path);
+  write_file_atomically("plain.txt", "x");
+  fs::current_path(old_cwd);
+  CHECK(read_file(dir.path / "plain.txt") == "x");
+  CHECK(dir.entries() == std::vector<std::string>{"plain.txt"});
+}
+
+TEST_CASE("write_file_atomically writes large contents completely") {
+  ScratchDir dir;
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>(i * 7 + i / 251);
+  write_file_atomically(dir.path / "big.bin", big);
+  CHECK(read_file(dir.path / "big.bin") == big);
+}
+
+TEST_CASE("write_file_atomically keeps the permissions of the file it replaces") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "secret";
+  put(target, "old");
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write);
+  write_file_atomically(target, "new");
+  CHECK(fs::status(target).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+}
+
+TEST_CASE("write_file_atomically with a stream writer") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "stream.txt";
+  write_file_atomically(target, [](std::ostream& out) {
+    for (int i = 0; i < 20000; ++i)
+      out << i << '\n';
+  });
+  std::string expected;
+  for (int i = 0; i < 20000; ++i)
+    expected += std::to_string(i) + "\n";
+  CHECK(read_file(target) == expected);
+  CHECK(dir.entries() == std::vector<std::string>{"stream.txt"});
+}
+
+TEST_CASE("a stream writer that throws leaves the old file and no temporary") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "net.json";
+  put(target, "old contents");
+  CHECK_THROWS_WITH_AS(write_file_atomically(target,
+                                             [](std::ostream& out) {
+                                               out << std::string(100000, 'x');
+                                               throw std::runtime_error("serializer failed");
+                                             }),
+                       "serializer failed", std::runtime_error);
+  CHECK(read_file(target) == "old contents");
+  CHECK(dir.entries() == std::vector<std::string>{"net.json"});
+}
+
+TEST_CASE("write_file_atomically fails cleanly when the directory cannot hold the file") {
+  // Tests may run as root, for whom a read-only directory is no obstacle; a
+  // parent that is a regular file, a missing directory, or /proc stop anyone.
+  ScratchDir dir;
+  const fs::path not_a_dir = dir.path / "file";
+  put(not_a_dir, "I am a file");
+
+  SUBCASE("parent is a regular file") {
+    const fs::path target = not_a_dir / "net.json";
+    CHECK_THROWS_WITH_AS(write_file_atomically(target, "x"),
+                         (target.string() + ": cannot create a temporary file in " +
+                          not_a_dir.string() + ": Not a directory")
+                             .c_str(),
+                         Error);
+  }
+  SUBCASE("missing directory") {
+    const fs::path target = dir.path / "missing" / "net.json";
+    CHECK_THROWS_WITH_AS(write_file_atomically(target, "x"),
+                         doctest::Contains("No such file or directory"), Error);
+    CHECK_THROWS_WITH_AS(write_file_atomically(target, "x"),
+                         doctest::Contains((target.string() + ": ").c_str()), Error);
+    CHECK_FALSE(fs::exists(dir.path / "missing"));
+  }
+  SUBCASE("/proc") {
+    CHECK_THROWS_AS(write_file_atomically("/proc/strata_test_file", "x"), Error);
+    CHECK_THROWS_AS(write_file_atomically("/proc/version", "x"), Error);
+    CHECK(read_file("/proc/version").find("Linux") != std::string::npos);
+  }
+  CHECK(read_file(not_a_dir) == "I am a file");
+  CHECK(dir.entries() == std::vector<std::string>{"file"});
+}
+
+TEST_CASE("a failed rename removes the temporary and leaves the target") {
+  // Renaming a file over a non-empty directory fails for root too.
+  ScratchDir dir;
+  const fs::path target = dir.path / "model";
+  fs::create_directories(target / "inside");
+  CHECK_THROWS_WITH_AS(
+      write_file_atomically(target, "x"),
+      doctest::Contains(
+          (target.string() + ": cannot replace the file with the new contents: ").c_str()),
+      Error);
+  CHECK(fs::is_directory(target / "inside"));
+  CHECK(dir.entries() == std::vector<std::string>{"model"});
+}
+
+TEST_CASE("AtomicFileWriter removes its temporary when abandoned") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "out.bin";
+  put(target, "old");
+  {
+    AtomicFileWriter writer(target);
+    writer.write("partial");
+    CHECK(fs::exists(writer.temporary()));
+    CHECK(writer.temporary().parent_path() == dir.path);
+    CHECK(read_file(target) == "old");
+  }
+  CHECK(read_file(target) == "old");
+  CHECK(dir.entries() == std::vector<std::string>{"out.bin"});
+
+  AtomicFileWriter writer(target);
+  writer.write("new");
+  writer.commit();
+  CHECK(read_file(target) == "new");
+  CHECK_THROWS_WITH_AS(writer.write("more"), doctest::Contains("already committed"), Error);
+}
+
+TEST_CASE("a write error such as a full disk is reported and cleans up") {
+  // A file size limit makes write() fail (EFBIG) the way a full disk does
+  // (ENOSPC), without needing a full file system; SIGXFSZ is ignored so that
+  // the failure is an error return rather than a signal.
+  ScratchDir dir;
+  const fs::path target = dir.path / "weights.npy";
+  put(target, "old");
+  struct rlimit saved {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  auto* saved_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = saved;
+  limited.rlim_cur = 1 << 20;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  std::string error;
+  try {
+    write_file_atomically(target, std::string(3 << 20, 'x'));
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, saved_handler);
+  CHECK(error == target.string() + ": cannot write: File too large");
+  CHECK(read_file(target) == "old");
+  CHECK(dir.entries() == std::vector<std::string>{"weights.npy"});
+}
+
+TEST_CASE("a name too long for the file system is reported and leaves nothing behind") {
+  ScratchDir dir;
+  const fs::path target = dir.path / std::string(300, 'n');
+  CHECK_THROWS_WITH_AS(write_file_atomically(target, "x"), doctest::Contains("File name too long"),
+                       Error);
+  CHECK(dir.entries().empty());
+}
+
+TEST_CASE("write_file_atomically refuses a path that names no file") {
+  CHECK_THROWS_WITH_AS(write_file_atomically("", "x"), doctest::Contains("not a file name"), Error);
+  ScratchDir dir;
+  CHECK_THROWS_WITH_AS(write_file_atomically(dir.path / "sub/", "x"),
+                       doctest::Contains("not a file name"), Error);
+}
+
+TEST_CASE("write_file_atomically refuses to replace a device or a pipe") {
+  CHECK_THROWS_WITH_AS(write_file_atomically("/dev/null", "x"),
+                       "/dev/null: cannot write: not a regular file (a device, pipe or socket)",
+                       Error);
+  CHECK(fs::is_character_file("/dev/null"));
+  ScratchDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(write_file_atomically(fifo, "x"), doctest::Contains("not a regular file"),
+                       Error);
+  CHECK(fs::is_fifo(fifo));
+  CHECK(dir.entries() == std::vector<std::string>{"fifo"});
+}
+
+TEST_CASE("read_file names the file and the reason") {
+  ScratchDir dir;
+  const fs::path missing = dir.path / "missing.npy";
+  CHECK_THROWS_WITH_AS(
+      read_file(missing),
+      (missing.string() + ": cannot open for reading: No such file or directory").c_str(), Error);
+  CHECK_THROWS_WITH_AS(read_file(dir.path), doctest::Contains("Is a directory"), Error);
+}
