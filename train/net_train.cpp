@@ -1,6 +1,6 @@
 #include "train/net_train.hpp"
 
-#include <spdlog/sinks/stderr_color_sinks.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -53,8 +53,7 @@ bool all_finite(const Tensor& t) {
 // Checks that a dataset fits the net's single input, and fills in what the
 // net does not know yet of its input shape from the data.
 void check_data(Layer& net, const Dataset& data, const char* what) {
-  if (data.inputs.rank() < 1 || data.size() == 0)
-    throw Error(std::string(what) + ": no examples");
+  if (data.inputs.rank() < 1 || data.size() == 0) throw Error(std::string(what) + ": no examples");
   const Dims example(data.inputs.shape().begin() + 1, data.inputs.shape().end());
   if (!fits(example, net.inputs()[0].shape))
     throw Error(std::string(what) + ": examples of shape " + to_string(example) +
@@ -124,7 +123,8 @@ Evaluation evaluate(const Layer& net, const Dataset& data, LossFunction loss, in
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     const int64_t count = std::min(batch_size, data.size() - start);
     idx.resize(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) idx[i] = start + i;
+    for (int64_t i = 0; i < count; ++i)
+      idx[i] = start + i;
     gather(data.inputs, idx.data(), count, x);
     gather(data.targets, idx.data(), count, t);
     const Tensor* in[] = {&x};
@@ -175,7 +175,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
     check_data(net, validation, "validation data");
   } else if (options.validation_split > 0) {
     std::vector<int64_t> order(static_cast<size_t>(all_data.size()));
-    for (int64_t i = 0; i < all_data.size(); ++i) order[i] = i;
+    for (int64_t i = 0; i < all_data.size(); ++i)
+      order[i] = i;
     Rng rng = root.derive(3);
     for (int64_t i = all_data.size() - 1; i > 0; --i)
       std::swap(order[i], order[rng.below(static_cast<uint64_t>(i + 1))]);
@@ -211,7 +212,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   Rng dropout_rng = root.derive(1), shuffle_rng = root.derive(2);
   const int64_t n = data->size();
   std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  for (int64_t i = 0; i < n; ++i)
+    order[i] = i;
   Tensor x, t, y, dy;
   const double initial_rate = optimizer.learning_rate();
   const bool show_bar = !options.quiet && isatty(STDERR_FILENO);
@@ -250,11 +252,13 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       const Tensor* gouts[] = {&dy};
       Tensor* gins[] = {nullptr};
       net.backward(in, outs, gouts, ws.get(), gins, grad_ptrs);
-      for (size_t i = 0; i < params.size(); ++i) snapshot[i] = *params[i];
+      for (size_t i = 0; i < params.size(); ++i)
+        snapshot[i] = *params[i];
       optimizer.step(params, grad_views);
       for (size_t i = 0; i < params.size(); ++i)
         if (!all_finite(*params[i])) {
-          for (size_t j = 0; j < params.size(); ++j) *params[j] = snapshot[j];
+          for (size_t j = 0; j < params.size(); ++j)
+            *params[j] = snapshot[j];
           throw Error(where + ": an update made arrays NaN or infinite (is the learning rate " +
                       "too large?); training stopped, the net keeps its arrays from before " +
                       "this batch");
@@ -262,7 +266,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       net.update_state(ws.get());
       result.batch_losses.push_back(loss);
       loss_sum += loss * count;
-      if (show_bar) progress_bar(round, options.rounds, start + count, n, seconds_since(round_start));
+      if (show_bar)
+        progress_bar(round, options.rounds, start + count, n, seconds_since(round_start));
     }
     record.seconds = seconds_since(round_start);
     training_seconds += record.seconds;
@@ -275,8 +280,10 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
     }
     if (show_bar) std::fprintf(stderr, "\r%*s\r", 70, "");
     if (!options.quiet) {
-      std::string line = fmt::format("round {:>3}/{}  loss {:.5f}", round, options.rounds, record.loss);
-      if (record.validation_loss) line += fmt::format("  validation loss {:.5f}", *record.validation_loss);
+      std::string line =
+          fmt::format("round {:>3}/{}  loss {:.5f}", round, options.rounds, record.loss);
+      if (record.validation_loss)
+        line += fmt::format("  validation loss {:.5f}", *record.validation_loss);
       if (record.validation_accuracy)
         line += fmt::format("  accuracy {:.2f}%", 100 * *record.validation_accuracy);
       line += fmt::format("  {:.0f} examples/s", record.examples_per_second);
@@ -287,7 +294,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   }
   result.seconds = seconds_since(start);
   int64_t trained = 0;
-  for (const auto& r : result.rounds) trained += n * (r.seconds > 0);
+  for (const auto& r : result.rounds)
+    trained += n * (r.seconds > 0);
   result.examples_per_second = trained / std::max(training_seconds, 1e-9);
   return result;
 }

@@ -38,12 +38,12 @@ struct Dataset {
 Dataset subset(const Dataset& data, const std::vector<int64_t>& indices);
 
 struct RoundRecord {
-  int round = 0;                   // 1-based
-  double loss = 0;                 // mean training loss over the round's examples
+  int round = 0;    // 1-based
+  double loss = 0;  // mean training loss over the round's examples
   std::optional<double> validation_loss;
   std::optional<double> validation_accuracy;  // classifiers (CrossEntropy) only
-  double learning_rate = 0;        // the rate used in this round
-  double seconds = 0;              // wall time of the round (training only)
+  double learning_rate = 0;                   // the rate used in this round
+  double seconds = 0;                         // wall time of the round (training only)
   double examples_per_second = 0;
 };
 
@@ -51,8 +51,8 @@ struct TrainResult {
   std::vector<double> batch_losses;  // every batch, in order
   std::vector<RoundRecord> rounds;
   LossFunction loss = LossFunction::MeanSquared;
-  double seconds = 0;                // the whole training, validation included
-  double examples_per_second = 0;    // training examples / training time
+  double seconds = 0;              // the whole training, validation included
+  double examples_per_second = 0;  // training examples / training time
 };
 
 struct TrainOptions {
@@ -95,8 +95,8 @@ LossFunction default_loss(const Layer& net);
 
 struct Evaluation {
   double loss = 0;
-  std::optional<double> accuracy;                 // classifiers only
-  std::vector<std::vector<int64_t>> confusion;    // [target][predicted], classifiers only
+  std::optional<double> accuracy;               // classifiers only
+  std::vector<std::vector<int64_t>> confusion;  // [target][predicted], classifiers only
   int64_t examples = 0;
 };
 
