@@ -2,8 +2,229 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "layers/registry.hpp"
+#include "support/gradcheck.hpp"
 #include "support/reference.hpp"
+
+using namespace strata;
+using strata::testing::check_gradients;
+using strata::testing::GradCheckOptions;
+using strata::testing::random_tensor;
+
+namespace {
+
+// Distinct values 0.01 apart in [-1, 1), shuffled: a finite-difference step
+// of 1e-3 never changes which input of a window is the maximum.
+Tensor distinct_tensor(const Dims& shape, uint64_t seed) {
+  Tensor t(shape);
+  REQUIRE(t.size() <= 200);
+  std::vector<int64_t> order(static_cast<size_t>(t.size()));
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = static_cast<int64_t>(i);
+  Rng rng(seed);
+  for (size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[rng.below(i)]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    t[i] = -1.0f + 0.01f * static_cast<float>(order[static_cast<size_t>(i)]);
+  return t;
+}
+
+Tensor pool(const PoolingLayer& layer, const Tensor& x) {
+  Tensor y;
+  const Tensor* in[] = {&x};
+  Tensor* out[] = {&y};
+  auto ws = layer.make_workspace();
+  layer.forward(in, out, ws.get(), RunContext{});
+  return y;
+}
+
+}  // namespace
 
 TEST_CASE("PoolingLayer matches PyTorch's max_pool and avg_pool (forward and backward)") {
   strata::testing::check_reference_file("pooling.json");
+}
+
+TEST_CASE("PoolingLayer options: defaults, C++ setters and JSON") {
+  SUBCASE("defaults") {
+    PoolingLayer layer({2, 2});
+    CHECK(layer.type() == "PoolingLayer");
+    CHECK(layer.function() == PoolingFunction::Max);
+    CHECK(layer.options() ==
+          nlohmann::json{
+              {"KernelSize", {2, 2}}, {"Stride", 1}, {"PaddingSize", 0}, {"Function", "Max"}});
+    CHECK(layer.arrays().empty());
+  }
+  SUBCASE("chained setters and round trip") {
+    auto layer = PoolingLayer(3)
+                     .stride({2, 1})
+                     .padding_size({{1, 0}, {0, 2}})
+                     .function(PoolingFunction::Mean);
+    CHECK(layer.options() == nlohmann::json{{"KernelSize", 3},
+                                            {"Stride", {2, 1}},
+                                            {"PaddingSize", {{1, 0}, {0, 2}}},
+                                            {"Function", "Mean"}});
+    layer.function("Total");
+    CHECK(layer.function() == PoolingFunction::Total);
+    CHECK(to_string(PoolingFunction::Max) == "Max");
+    auto copy = make_layer("PoolingLayer");
+    const auto options = layer.options();
+    for (const auto& [key, value] : options.items())
+      copy->set_option(key, value);
+    CHECK(copy->options() == options);
+    CHECK(make_layer("PoolingLayer")->options()["KernelSize"].is_null());
+  }
+  SUBCASE("bad values name the option") {
+    PoolingLayer layer;
+    CHECK_THROWS_WITH_AS(layer.set_option("Function", "Min"),
+                         "Function: expected \"Max\", \"Mean\" or \"Total\", got \"Min\"", Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Function", 1), "Function: expected a string, got 1",
+                         Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("KernelSize", 0),
+                         doctest::Contains("KernelSize: expected an integer of at least 1"), Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Stride", {2, 2, 2, 2}),
+                         doctest::Contains("Stride: expected one integer or a list of 1 to 3"),
+                         Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("PaddingSize", {{0, 1}, {1}}),
+                         doctest::Contains("PaddingSize: expected"), Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Dilation", 1),
+                         doctest::Contains("unknown option \"Dilation\" for PoolingLayer"), Error);
+  }
+}
+
+TEST_CASE("PoolingLayer shape inference") {
+  SUBCASE("output shapes in 1, 2 and 3 dimensions, channels both ways") {
+    auto one = PoolingLayer(3).stride(2).padding_size(1);
+    one.constrain_input(0, Shape{4, 9});
+    one.infer_shapes();
+    CHECK(one.outputs()[0].shape == Shape{4, 5});
+
+    auto two = PoolingLayer({2, 3}).stride(2).padding_size({{1, 0}, {0, 2}});
+    two.constrain_input(0, Shape{kUnknownDim, 6, 7});
+    two.constrain_output(0, Shape{8, kUnknownDim, kUnknownDim});
+    two.infer_shapes();
+    CHECK(two.inputs()[0].shape == Shape{8, 6, 7});
+    CHECK(two.outputs()[0].shape == Shape{8, 3, 4});
+
+    PoolingLayer three(2);
+    three.constrain_input(0, Shape{3, 4, 5, 6});
+    three.infer_shapes();
+    CHECK(three.outputs()[0].shape == Shape{3, 3, 4, 5});
+    CHECK(three.shapes_known());
+  }
+  SUBCASE("input sizes from the output where the stride is 1") {
+    auto layer = PoolingLayer({3, 2}).stride({1, 2}).padding_size({1, 0});
+    layer.constrain_output(0, Shape{2, 5, 3});
+    layer.infer_shapes();
+    CHECK(layer.inputs()[0].shape == Shape{2, 5, kUnknownDim});
+  }
+  SUBCASE("errors") {
+    PoolingLayer missing;
+    missing.constrain_input(0, Shape{3, 8, 8});
+    CHECK_THROWS_WITH_AS(missing.infer_shapes(), "KernelSize: required option is missing", Error);
+
+    PoolingLayer small({3, 3});
+    small.constrain_input(0, Shape{3, 8, 2});
+    CHECK_THROWS_WITH_AS(small.infer_shapes(),
+                         "Input: size 2 in spatial dimension 2 is smaller than the kernel, which "
+                         "spans 3",
+                         Error);
+
+    auto padded = PoolingLayer(2).padding_size({{0, 2}});
+    padded.constrain_input(0, Shape{3, 8});
+    CHECK_THROWS_WITH_AS(padded.infer_shapes(),
+                         "PaddingSize: expected less than KernelSize 2 on each side (else a "
+                         "window can lie entirely in the padding), got [[0,2]]",
+                         Error);
+
+    auto ranks = PoolingLayer({2, 2}).padding_size({1, 1, 1});
+    CHECK_THROWS_WITH_AS(ranks.infer_shapes(),
+                         "PaddingSize: expected 2 values (one per spatial dimension, as "
+                         "KernelSize), got 3",
+                         Error);
+
+    PoolingLayer two({2, 2});
+    two.constrain_input(0, Shape{3, 8});
+    CHECK_THROWS_WITH_AS(two.infer_shapes(),
+                         "Input: expected [?, ?, ?] (channels and 2 spatial dimensions), but it "
+                         "is [3, 8]",
+                         Error);
+  }
+}
+
+TEST_CASE("PoolingLayer gradients match finite differences") {
+  GradCheckOptions options;
+  options.step = 1e-3;
+  struct Case {
+    const char* name;
+    PoolingLayer layer;
+    Dims batch;
+  };
+  std::vector<Case> cases;
+  for (auto f : {PoolingFunction::Max, PoolingFunction::Mean, PoolingFunction::Total}) {
+    cases.push_back({"1d", PoolingLayer(3).stride(2).padding_size(1).function(f), {2, 2, 9}});
+    cases.push_back(
+        {"2d", PoolingLayer({2, 3}).padding_size({{1, 0}, {1, 2}}).function(f), {1, 2, 4, 5}});
+    cases.push_back({"3d", PoolingLayer(2).stride({1, 2, 1}).function(f), {1, 2, 3, 4, 3}});
+  }
+  uint64_t seed = 1;
+  for (auto& c : cases) {
+    CAPTURE(c.name);
+    CAPTURE(to_string(c.layer.function()));
+    c.layer.constrain_input(0, Shape(Dims(c.batch.begin() + 1, c.batch.end())));
+    c.layer.infer_shapes();
+    auto report = check_gradients(c.layer, {distinct_tensor(c.batch, seed++)}, options);
+    CAPTURE(report.worst);
+    CHECK(report.checked > 20);
+    CHECK(report.max_error <= 1.0);
+  }
+}
+
+TEST_CASE("PoolingLayer semantics at the edges") {
+  // One channel, 1 × 4: [1, 3, 3, -2].
+  const Tensor x({1, 1, 4}, std::vector<float>{1, 3, 3, -2});
+  SUBCASE("Max ignores padding, even when every input is negative") {
+    auto layer = PoolingLayer(2).stride(2).padding_size(1);
+    const Tensor neg({1, 1, 4}, std::vector<float>{-1, -3, -3, -2});
+    CHECK(pool(layer, neg) == Tensor({1, 1, 3}, std::vector<float>{-1, -3, -2}));
+  }
+  SUBCASE("Mean counts padding as zeros; Total sums") {
+    auto mean = PoolingLayer(2).stride(2).padding_size(1).function(PoolingFunction::Mean);
+    CHECK(pool(mean, x) == Tensor({1, 1, 3}, std::vector<float>{0.5f, 3, -1}));
+    auto total = PoolingLayer(2).stride(2).padding_size(1).function(PoolingFunction::Total);
+    CHECK(pool(total, x) == Tensor({1, 1, 3}, std::vector<float>{1, 6, -2}));
+  }
+  SUBCASE("Max routes the gradient of a tie to the first maximum") {
+    PoolingLayer layer(2);  // windows [1, 3], [3, 3], [3, -2]
+    Tensor y = pool(layer, x);
+    CHECK(y == Tensor({1, 1, 3}, std::vector<float>{3, 3, 3}));
+    const Tensor dy({1, 1, 3}, std::vector<float>{1, 10, 100});
+    Tensor dx;
+    const Tensor* in[] = {&x};
+    const Tensor* outc[] = {&y};
+    const Tensor* gout[] = {&dy};
+    Tensor* gin[] = {&dx};
+    auto ws = layer.make_workspace();
+    Tensor* out[] = {&y};
+    layer.forward(in, out, ws.get(), RunContext{});
+    layer.backward(in, outc, gout, ws.get(), gin, {});
+    CHECK(dx == Tensor({1, 1, 4}, std::vector<float>{0, 11, 100, 0}));
+    // Max needs the indices its forward kept.
+    auto fresh = layer.make_workspace();
+    CHECK_THROWS_WITH_AS(layer.backward(in, outc, gout, fresh.get(), gin, {}),
+                         "backward called without a matching forward", Error);
+  }
+  SUBCASE("applies to one example and to a batch") {
+    PoolingLayer layer({2, 2});
+    layer.constrain_input(0, Shape{2, 4, 4});
+    Tensor a = random_tensor({2, 4, 4}, 3);
+    Tensor ya = layer(a);
+    CHECK(ya.shape() == Dims{2, 3, 3});
+    CHECK(layer(a.reshaped({1, 2, 4, 4})).reshaped({2, 3, 3}) == ya);
+    CHECK_THROWS_WITH_AS(layer(random_tensor({2, 4}, 1)), doctest::Contains("Input: expected"),
+                         Error);
+  }
 }
