@@ -11,3 +11,4 @@
 #include "layers/layer.hpp"
 #include "layers/linear.hpp"
 #include "layers/registry.hpp"
+#include "layers/softmax.hpp"

@@ -8,6 +8,7 @@
 #include "layers/elementwise.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/softmax.hpp"
 
 namespace strata {
 
@@ -26,6 +27,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
       {"LinearLayer", &create<LinearLayer>},
       {"ElementwiseLayer", &create<ElementwiseLayer>},
+      {"SoftmaxLayer", &create<SoftmaxLayer>},
   };
   return t;
 }
