@@ -6,8 +6,10 @@
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/elementwise.hpp"
+#include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
 
 namespace strata {
@@ -28,6 +30,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"LinearLayer", &create<LinearLayer>},
       {"ElementwiseLayer", &create<ElementwiseLayer>},
       {"SoftmaxLayer", &create<SoftmaxLayer>},
+      {"FlattenLayer", &create<FlattenLayer>},
+      {"ReshapeLayer", &create<ReshapeLayer>},
   };
   return t;
 }
