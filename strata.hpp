@@ -6,6 +6,7 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
@@ -32,6 +33,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"SoftmaxLayer", &create<SoftmaxLayer>},
       {"FlattenLayer", &create<FlattenLayer>},
       {"ReshapeLayer", &create<ReshapeLayer>},
+      {"DropoutLayer", &create<DropoutLayer>},
   };
   return t;
 }
