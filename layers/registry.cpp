@@ -6,10 +6,14 @@
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/convolution.hpp"
+#include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
+#include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
 #include "layers/pooling.hpp"
+#include "layers/reshape.hpp"
+#include "layers/softmax.hpp"
 
 namespace strata {
 
@@ -30,6 +34,10 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"LinearLayer", &create<LinearLayer>},
       {"ElementwiseLayer", &create<ElementwiseLayer>},
       {"PoolingLayer", &create<PoolingLayer>},
+      {"SoftmaxLayer", &create<SoftmaxLayer>},
+      {"FlattenLayer", &create<FlattenLayer>},
+      {"ReshapeLayer", &create<ReshapeLayer>},
+      {"DropoutLayer", &create<DropoutLayer>},
   };
   return t;
 }

@@ -1,0 +1,44 @@
+// ReshapeLayer: the same elements, in row-major order, in the shape given by
+// Dimensions (a list of positive integers, one of which may be −1: that
+// dimension is inferred from the number of elements, as in NumPy and PyTorch).
+// Input: any shape with the same number of elements; Output: Dimensions.
+// No arrays.
+#pragma once
+
+#include <optional>
+
+#include "layers/layer.hpp"
+
+namespace strata {
+
+class ReshapeLayer : public Layer {
+ public:
+  // Dimensions unset: shape inference reports it missing until it is given.
+  ReshapeLayer();
+  explicit ReshapeLayer(Dims dimensions);
+
+  // The output shape of one example (required): positive integers and at
+  // most one −1 (inferred).
+  ReshapeLayer& dimensions(Dims value);
+  const std::optional<Dims>& dimensions() const { return dimensions_; }
+
+  std::string type() const override { return "ReshapeLayer"; }
+  std::unique_ptr<Layer> clone() const override;
+  // {"Dimensions": [..]}, or null while unset (accepted by set_option too).
+  nlohmann::json options() const override;
+  void set_option(const std::string& key, const nlohmann::json& value) override;
+
+  void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
+  void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,
+                Outputs array_grad) const override;
+
+ protected:
+  // The element counts of Input and Output must agree; either side may fix
+  // the one unknown dimension of the other (the −1 of Dimensions included).
+  void infer() override;
+
+ private:
+  std::optional<Dims> dimensions_;
+};
+
+}  // namespace strata
