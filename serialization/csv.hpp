@@ -1,0 +1,36 @@
+// Training data as CSV: one example a row, comma-separated numbers; the last
+// column is the target (a class index or a number), the others are the
+// example's features, which the caller reshapes to the net's input shape.
+//
+// - An optional header row comes first. A row is taken as the header when
+//   any of its non-empty cells is not a number, so a header whose names are
+//   all numbers ("0,1,2,3") is read as data.
+// - Lines may end in \n or \r\n; a trailing newline, blank lines and a UTF-8
+//   byte-order mark are ignored. Cells may be quoted ("a, b", with "" for a
+//   quote) and padded with spaces.
+// - Every data row must have as many cells as the first row, each a finite
+//   number within float32's range. Errors give the line and column:
+//   "train.csv: line 7, column 3 (pixel2): \"abc\" is not a number".
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace strata {
+
+struct CsvDataset {
+  Tensor inputs;                          // [N, F]: the features of N examples
+  Tensor targets;                         // [N]: the last column
+  std::vector<std::string> column_names;  // the header's cells, or empty without a header
+};
+
+// Parses CSV text; errors name the line ("line 7, column 3: ...").
+CsvDataset parse_csv_dataset(std::string_view text);
+// Reads a CSV file; errors also name the file.
+CsvDataset read_csv_dataset(const std::filesystem::path& path);
+
+}  // namespace strata

@@ -1,0 +1,46 @@
+// Tensors as JSON, {"shape": [2, 3], "data": [flat, row-major numbers]}, and
+// tensor files (.npy or .json, chosen by the file's suffix).
+//
+// Numbers are written as the shortest decimal that reads back as the same
+// float32 (0.1f is written 0.1, not 0.10000000149011612), so a tensor
+// survives a round trip through JSON text bit for bit. JSON has no NaN or
+// infinity: writing one is an error, and so is reading a number outside
+// float32's range.
+//
+// Errors name the place in the document that the caller passes as `where`
+// ("layers[3].Weights"), extended to the key or element at fault:
+// "layers[3].Weights.data: has 5 numbers, but shape [2, 3] needs 6".
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/tensor.hpp"
+
+namespace strata {
+
+nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where = {});
+
+// Checks the object's keys, the shape (non-negative integers) and that the
+// data has as many numbers as the shape needs, before allocating.
+Tensor tensor_from_json(const nlohmann::json& json, std::string_view where);
+
+// The same tensor as JSON text, {"shape": [2, 3], "data": [...]}, with
+// "shape" first and each number in its shortest exact form. Faster than
+// building the json value; tensor files are written this way.
+std::string tensor_to_json_text(const Tensor& tensor, std::string_view where = {});
+
+// The double to store in a JSON document for `value`: the one nearest its
+// shortest decimal form, when that reads back as `value`, so that the
+// document stays short and round-trips exactly. `value` must be finite.
+double json_number(float value);
+
+// Reads a tensor from a .npy file or a .json file holding one tensor object;
+// any other suffix is an error naming the file.
+Tensor read_tensor_file(const std::filesystem::path& path);
+// Writes a tensor as .npy (float32) or .json, by the suffix, atomically.
+void write_tensor_file(const std::filesystem::path& path, const Tensor& tensor);
+
+}  // namespace strata
