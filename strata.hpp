@@ -28,4 +28,6 @@
 #include "train/net_train.hpp"
 #include "train/optimizer.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/csv.hpp"
 #include "serialization/npy.hpp"
+#include "serialization/tensor_json.hpp"
