@@ -8,3 +8,6 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/registry.hpp"
+#include "train/loss.hpp"
+#include "train/optimizer.hpp"
+#include "train/schedule.hpp"
