@@ -27,6 +27,7 @@
 #include "train/loss.hpp"
 #include "train/net_train.hpp"
 #include "train/optimizer.hpp"
+#include "train/schedule.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/csv.hpp"
 #include "serialization/npy.hpp"

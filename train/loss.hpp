@@ -13,6 +13,7 @@
 // F.mse_loss; the targets have the output's shape (or [N] against [N, 1]).
 #pragma once
 
+#include <limits>
 #include <string_view>
 
 #include "core/tensor.hpp"
@@ -36,7 +37,7 @@ enum class ClassScores {
 // loss (at most −log(FLT_MIN) ≈ 87.34 per example) and a finite gradient
 // (−1/(N·p) stays below FLT_MAX). Above it the loss is exactly −log p, as
 // PyTorch's nll_loss(log(p)), which would give inf instead.
-inline constexpr float kMinProbability = 1.17549435e-38f;
+inline constexpr float kMinProbability = std::numeric_limits<float>::min();
 
 // Each function returns the loss of the batch (the batch is the leading
 // dimension of `output`) and, when `output_grad` is not null, writes the

@@ -10,6 +10,8 @@
 // the update, all gradients together are scaled as one vector to a global L2
 // norm of at most c, as torch.nn.utils.clip_grad_norm_(parameters, c) does:
 // with n = ‖(∇1, ∇2, …)‖₂, each ∇ is multiplied by min(1, c / (n + 1e-6)).
+// (Unlike PyTorch, the gradient tensors themselves are left unchanged: the
+// factor is applied inside the update.)
 // L2 regularization is added to the clipped gradient (as PyTorch's
 // weight_decay is, inside the optimizer step, after clipping).
 //
