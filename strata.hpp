@@ -30,5 +30,6 @@
 #include "train/schedule.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/csv.hpp"
+#include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "serialization/tensor_json.hpp"

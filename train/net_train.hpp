@@ -60,7 +60,7 @@ struct TrainOptions {
   int rounds = 10;
   // The loss; unset: CrossEntropy for a net ending in SoftmaxLayer, else
   // MeanSquared (the Wolfram default).
-  std::optional<LossFunction> loss;
+  std::optional<LossFunction> loss{};
   // Reshuffle the examples every round (seeded).
   bool shuffle = true;
   // Seeds initialization of Automatic arrays, shuffling, dropout and the
@@ -68,15 +68,15 @@ struct TrainOptions {
   uint64_t seed = 0;
   // A separate validation set, or a fraction (0 < f < 1) of the data held out
   // (a seeded random choice of examples).
-  std::optional<Dataset> validation;
+  std::optional<Dataset> validation{};
   double validation_split = 0;
   // The learning rate of round r (1-based), given the optimizer's initial
   // rate; unset keeps the optimizer's rate.
-  std::function<double(int round, double initial_rate)> schedule;
+  std::function<double(int round, double initial_rate)> schedule{};
   // One line per round through spdlog, and a progress bar on a terminal.
   bool quiet = false;
   // Called after every round (for checkpoints); return false to stop.
-  std::function<bool(const RoundRecord&)> on_round;
+  std::function<bool(const RoundRecord&)> on_round{};
 };
 
 // Trains `net` with `optimizer` (whose state carries over between calls).

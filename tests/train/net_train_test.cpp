@@ -1,0 +1,146 @@
+#include "train/net_train.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "graph/extract.hpp"
+#include "graph/net_chain.hpp"
+#include "layers/convolution.hpp"
+#include "layers/elementwise.hpp"
+#include "layers/flatten.hpp"
+#include "layers/instance_normalization.hpp"
+#include "layers/linear.hpp"
+#include "layers/pooling.hpp"
+#include "layers/softmax.hpp"
+#include "support/gradcheck.hpp"
+#include "support/reference.hpp"
+#include "train/initialize.hpp"
+
+using namespace strata;
+using strata::testing::random_tensor;
+using strata::testing::tensor_from_json;
+
+namespace {
+
+NetChain parity_net(const std::string& name) {
+  if (name == "mlp_sgd")
+    return NetChain({LinearLayer(8), ElementwiseLayer("Tanh"), LinearLayer(3)}, Input({4}));
+  return NetChain({ConvolutionLayer(4, {3, 3}).padding_size(1).biases(false), InstanceNormalizationLayer(),
+                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
+                   LinearLayer(3)},
+                  Input({1, 6, 6}));
+}
+
+}  // namespace
+
+TEST_CASE("NetTrain matches PyTorch batch by batch (SGD, momentum, L2, clipping, Adam)") {
+  const auto file = strata::testing::load_test_data("training.json");
+  for (const auto& c : file.at("cases")) {
+    const std::string name = c.at("name");
+    CAPTURE(name);
+    NetChain net = parity_net(name);
+    for (const auto& [path, t] : c.at("initial").items())
+      NetReplaceArray(net, path, tensor_from_json(t));
+    Dataset data{tensor_from_json(c.at("inputs")), tensor_from_json(c.at("targets"))};
+    auto optimizer = make_optimizer(c.at("method").get<std::string>(), c.at("options"));
+    TrainOptions options;
+    options.batch_size = c.at("batch_size");
+    options.rounds = c.at("rounds");
+    options.shuffle = false;
+    options.quiet = true;
+    options.loss = parse_loss_function(c.at("loss").get<std::string>());
+    const TrainResult r = NetTrain(net, data, options, *optimizer);
+
+    const auto& want = c.at("batch_losses");
+    REQUIRE(r.batch_losses.size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      CAPTURE(i);
+      CHECK(r.batch_losses[i] == doctest::Approx(want[i].get<double>()).epsilon(1e-4));
+    }
+    for (const auto& [path, t] : c.at("final").items()) {
+      CAPTURE(path);
+      CHECK(strata::testing::compare_tensors(NetExtract(net, path), tensor_from_json(t), 1e-3,
+                                             1e-4) <= 1.0);
+    }
+  }
+}
+
+TEST_CASE("NetTrain is reproducible and uses the default loss") {
+  auto make = [] {
+    return NetChain({LinearLayer(6), ElementwiseLayer("Tanh"), LinearLayer(3), SoftmaxLayer()},
+                    Input({4}));
+  };
+  Dataset data{random_tensor({40, 4}, 1), Tensor({40})};
+  for (int64_t i = 0; i < 40; ++i) data.targets[i] = static_cast<float>(i % 3);
+  TrainOptions options{.batch_size = 8, .rounds = 3, .seed = 5, .quiet = true};
+  NetChain a = make(), b = make();
+  const TrainResult ra = NetTrain(a, data, options);
+  const TrainResult rb = NetTrain(b, data, options);
+  CHECK(ra.loss == LossFunction::CrossEntropy);
+  CHECK(ra.batch_losses == rb.batch_losses);
+  CHECK(NetExtractArrays(a) == NetExtractArrays(b));
+  CHECK(ra.batch_losses.size() == 15);
+  CHECK(ra.rounds.size() == 3);
+  // Another seed: another initialization and order.
+  NetChain c = make();
+  options.seed = 6;
+  NetTrain(c, data, options);
+  CHECK_FALSE(NetExtractArrays(a) == NetExtractArrays(c));
+}
+
+TEST_CASE("NetTrain learns a separable problem and reports validation") {
+  NetChain net({LinearLayer(16), ElementwiseLayer("Ramp"), LinearLayer(2), SoftmaxLayer()},
+               Input({2}));
+  Dataset data{random_tensor({200, 2}, 3), Tensor({200})};
+  for (int64_t i = 0; i < 200; ++i)
+    data.targets[i] = data.inputs[2 * i] + data.inputs[2 * i + 1] > 0 ? 1.0f : 0.0f;
+  Adam adam(0.02);
+  const TrainResult r = NetTrain(
+      net, data, {.batch_size = 16, .rounds = 30, .validation_split = 0.25, .quiet = true}, adam);
+  REQUIRE(r.rounds.back().validation_accuracy.has_value());
+  CHECK(*r.rounds.back().validation_accuracy >= 0.9);
+  CHECK(r.rounds.back().loss < r.rounds.front().loss);
+  const Evaluation ev = evaluate(net, data, LossFunction::CrossEntropy);
+  CHECK(*ev.accuracy >= 0.9);
+  int64_t total = 0;
+  for (const auto& row : ev.confusion)
+    for (int64_t v : row) total += v;
+  CHECK(total == 200);
+}
+
+TEST_CASE("NetTrain stops on NaN, naming the round and batch, keeping the last good arrays") {
+  NetChain net({LinearLayer(3)}, Input({2}));
+  Dataset data{random_tensor({8, 2}, 1), random_tensor({8, 3}, 2)};
+  data.inputs[2 * 5] = std::nanf("");  // example 5, in the second batch of 4
+  SGD sgd(0.1);
+  TrainOptions options{.batch_size = 4, .rounds = 2, .shuffle = false, .quiet = true};
+  NetInitialize(net, {.seed = 1});
+  SUBCASE("NaN in the data") {
+    CHECK_THROWS_WITH_AS(NetTrain(net, data, options, sgd),
+                         doctest::Contains("round 1, batch 2: the loss is nan"), Error);
+    for (const auto& [path, t] : NetExtractArrays(net))
+      for (float v : t.values()) CHECK(std::isfinite(v));
+  }
+  SUBCASE("a learning rate that overflows") {
+    data.inputs[2 * 5] = 1e30f;
+    SGD huge(1e30);
+    CHECK_THROWS_WITH_AS(NetTrain(net, data, options, huge), doctest::Contains("round 1, batch"),
+                         Error);
+    for (const auto& [path, t] : NetExtractArrays(net))
+      for (float v : t.values()) CHECK(std::isfinite(v));
+  }
+}
+
+TEST_CASE("NetTrain refuses data that does not fit") {
+  NetChain net({LinearLayer(3)}, Input({2}));
+  CHECK_THROWS_WITH_AS(NetTrain(net, {random_tensor({8, 5}, 1), Tensor({8, 3})}, {.quiet = true}),
+                       doctest::Contains("do not fit the net's Input [2]"), Error);
+  CHECK_THROWS_WITH_AS(NetTrain(net, {random_tensor({8, 2}, 1), Tensor({7, 3})}, {.quiet = true}),
+                       doctest::Contains("8 inputs but 7 targets"), Error);
+  CHECK_THROWS_WITH_AS(NetTrain(net, {random_tensor({8, 2}, 1), Tensor({8, 3})},
+                                {.batch_size = 0, .quiet = true}),
+                       doctest::Contains("BatchSize"), Error);
+}
