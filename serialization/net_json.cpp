@@ -20,12 +20,18 @@ constexpr int kMaxDepth = 64;
 
 std::string kind_of(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "a list";
-    case json::value_t::object: return "an object";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "a number";
   }
 }
 
@@ -36,7 +42,8 @@ Shape shape_from_json(const json& j, const std::string& where) {
     const json& d = j[i];
     if (d.is_null()) {
       dims.push_back(kUnknownDim);
-    } else if (d.is_number_integer() && d.get<int64_t>() > 0 && d.get<int64_t>() <= (int64_t{1} << 31)) {
+    } else if (d.is_number_integer() && d.get<int64_t>() > 0 &&
+               d.get<int64_t>() <= (int64_t{1} << 31)) {
       dims.push_back(d.get<int64_t>());
     } else {
       throw Error(where + "[" + std::to_string(i) + "]: expected a positive size or null, got " +
@@ -48,7 +55,8 @@ Shape shape_from_json(const json& j, const std::string& where) {
 
 json shape_to_json(const Shape& s) {
   json j = json::array();
-  for (int64_t d : s.dims()) j.push_back(d == kUnknownDim ? json(nullptr) : json(d));
+  for (int64_t d : s.dims())
+    j.push_back(d == kUnknownDim ? json(nullptr) : json(d));
   return j;
 }
 
@@ -64,7 +72,8 @@ void check_keys(const json& j, const std::set<std::string>& allowed, const std::
   for (const auto& [key, value] : j.items())
     if (!allowed.count(key)) {
       std::string list;
-      for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+      for (const auto& k : allowed)
+        list += (list.empty() ? "" : ", ") + k;
       throw Error(where + ": unknown key \"" + key + "\" for " + what + " (keys: " + list + ")");
     }
 }
@@ -128,12 +137,12 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     try {
       return std::make_unique<NetChain>(std::move(entries), input, output);
     } catch (Error& e) {
-      throw e.add_context(ctx);
+      throw e.add_context(where.empty() ? "" : ctx);
     }
   }
   if (type == "NetGraph") {
-    std::set<std::string> allowed = {"type",   "name",    "layers", "connections",
-                                     "Input",  "Inputs",  "Output", "Outputs"};
+    std::set<std::string> allowed = {"type",  "name",   "layers", "connections",
+                                     "Input", "Inputs", "Output", "Outputs"};
     allowed.insert(extra_keys.begin(), extra_keys.end());
     check_keys(j, allowed, ctx, "NetGraph");
     auto entries = layers_from_json(j, where, depth);
@@ -153,7 +162,7 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     try {
       return std::make_unique<NetGraph>(std::move(entries), connections, inputs, outputs);
     } catch (Error& e) {
-      throw e.add_context(ctx);
+      throw e.add_context(where.empty() ? "" : ctx);
     }
   }
 
@@ -164,11 +173,17 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     throw Error(prefix + "type: " + e.message());
   }
   std::set<std::string> arrays;
-  for (const auto& a : layer->arrays()) arrays.insert(a.name);
+  for (const auto& a : layer->arrays())
+    arrays.insert(a.name);
   // Options first (they decide which arrays exist and their shapes), then arrays.
+  // A key that names both an option and an array (ConvolutionLayer's Biases)
+  // is the option when its value is not a tensor object.
+  auto is_array = [&](const std::string& key, const json& value) {
+    return arrays.count(key) && value.is_object();
+  };
   for (const auto& [key, value] : j.items()) {
     if (key == "type" || key == "name" || key == "Input" || key == "Output" ||
-        extra_keys.count(key) || arrays.count(key))
+        extra_keys.count(key) || is_array(key, value))
       continue;
     try {
       layer->set_option(key, value);
@@ -179,13 +194,14 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     }
   }
   try {
-    if (j.contains("Input")) layer->constrain_input(0, shape_from_json(j["Input"], prefix + "Input"));
+    if (j.contains("Input"))
+      layer->constrain_input(0, shape_from_json(j["Input"], prefix + "Input"));
     if (j.contains("Output"))
       layer->constrain_output(0, shape_from_json(j["Output"], prefix + "Output"));
     layer->infer_shapes();
     for (const auto& a : layer->arrays()) {
       const std::string name = a.name;
-      if (!j.contains(name)) continue;
+      if (!j.contains(name) || !is_array(name, j[name])) continue;
       // Options may have removed the array (Biases: false) — then it is unknown.
       Tensor value = tensor_from_json(j[name], prefix + name);
       try {
@@ -195,9 +211,10 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
       }
     }
     for (const auto& key : arrays)
-      if (j.contains(key)) {
+      if (j.contains(key) && is_array(key, j[key])) {
         bool still = false;
-        for (const auto& a : layer->arrays()) still |= a.name == key;
+        for (const auto& a : layer->arrays())
+          still |= a.name == key;
         if (!still) throw Error(prefix + key + ": this layer has no such array with these options");
       }
   } catch (Error& e) {
@@ -270,7 +287,8 @@ std::unique_ptr<Layer> parse_net(std::string_view text, std::string_view source)
       // nlohmann's message already says "at line L, column C".
       std::string what = e.what();
       const auto colon = what.find("] ");
-      throw Error("malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+      throw Error("malformed JSON: " +
+                  (colon == std::string::npos ? what : what.substr(colon + 2)));
     }
     return net_from_json(document);
   } catch (Error& e) {

@@ -28,10 +28,10 @@ namespace {
 NetChain parity_net(const std::string& name) {
   if (name == "mlp_sgd")
     return NetChain({LinearLayer(8), ElementwiseLayer("Tanh"), LinearLayer(3)}, Input({4}));
-  return NetChain({ConvolutionLayer(4, {3, 3}).padding_size(1).biases(false), InstanceNormalizationLayer(),
-                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
-                   LinearLayer(3)},
-                  Input({1, 6, 6}));
+  return NetChain(
+      {ConvolutionLayer(4, {3, 3}).padding_size(1).biases(false), InstanceNormalizationLayer(),
+       ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(), LinearLayer(3)},
+      Input({1, 6, 6}));
 }
 
 }  // namespace
@@ -74,7 +74,8 @@ TEST_CASE("NetTrain is reproducible and uses the default loss") {
                     Input({4}));
   };
   Dataset data{random_tensor({40, 4}, 1), Tensor({40})};
-  for (int64_t i = 0; i < 40; ++i) data.targets[i] = static_cast<float>(i % 3);
+  for (int64_t i = 0; i < 40; ++i)
+    data.targets[i] = static_cast<float>(i % 3);
   TrainOptions options{.batch_size = 8, .rounds = 3, .seed = 5, .quiet = true};
   NetChain a = make(), b = make();
   const TrainResult ra = NetTrain(a, data, options);
@@ -107,7 +108,8 @@ TEST_CASE("NetTrain learns a separable problem and reports validation") {
   CHECK(*ev.accuracy >= 0.9);
   int64_t total = 0;
   for (const auto& row : ev.confusion)
-    for (int64_t v : row) total += v;
+    for (int64_t v : row)
+      total += v;
   CHECK(total == 200);
 }
 
@@ -122,7 +124,8 @@ TEST_CASE("NetTrain stops on NaN, naming the round and batch, keeping the last g
     CHECK_THROWS_WITH_AS(NetTrain(net, data, options, sgd),
                          doctest::Contains("round 1, batch 2: the loss is nan"), Error);
     for (const auto& [path, t] : NetExtractArrays(net))
-      for (float v : t.values()) CHECK(std::isfinite(v));
+      for (float v : t.values())
+        CHECK(std::isfinite(v));
   }
   SUBCASE("a learning rate that overflows") {
     data.inputs[2 * 5] = 1e30f;
@@ -130,7 +133,8 @@ TEST_CASE("NetTrain stops on NaN, naming the round and batch, keeping the last g
     CHECK_THROWS_WITH_AS(NetTrain(net, data, options, huge), doctest::Contains("round 1, batch"),
                          Error);
     for (const auto& [path, t] : NetExtractArrays(net))
-      for (float v : t.values()) CHECK(std::isfinite(v));
+      for (float v : t.values())
+        CHECK(std::isfinite(v));
   }
 }
 
@@ -140,7 +144,7 @@ TEST_CASE("NetTrain refuses data that does not fit") {
                        doctest::Contains("do not fit the net's Input [2]"), Error);
   CHECK_THROWS_WITH_AS(NetTrain(net, {random_tensor({8, 2}, 1), Tensor({7, 3})}, {.quiet = true}),
                        doctest::Contains("8 inputs but 7 targets"), Error);
-  CHECK_THROWS_WITH_AS(NetTrain(net, {random_tensor({8, 2}, 1), Tensor({8, 3})},
-                                {.batch_size = 0, .quiet = true}),
-                       doctest::Contains("BatchSize"), Error);
+  CHECK_THROWS_WITH_AS(
+      NetTrain(net, {random_tensor({8, 2}, 1), Tensor({8, 3})}, {.batch_size = 0, .quiet = true}),
+      doctest::Contains("BatchSize"), Error);
 }
