@@ -1,8 +1,9 @@
-// GCC 12 reports -Wmaybe-uninitialized false positives inside Eigen 3.4's
-// AVX-512 GEMM packing (Eigen's own code, instantiated here); the warning is
+// GCC 12 reports -W(maybe-)uninitialized false positives inside Eigen 3.4's
+// AVX-512 GEMM packing (Eigen's own code, instantiated here); the warnings are
 // silenced for Eigen's headers only, which this include brings in first.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
 
