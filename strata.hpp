@@ -8,3 +8,7 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/registry.hpp"
+#include "serialization/atomic_file.hpp"
+#include "serialization/csv.hpp"
+#include "serialization/npy.hpp"
+#include "serialization/tensor_json.hpp"
