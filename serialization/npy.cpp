@@ -348,7 +348,7 @@ void decode(DType type, const char* src, size_t count, float* dst, size_t first)
   switch (type) {
     case DType::F4:
       if constexpr (std::endian::native == std::endian::little) {
-        std::memcpy(dst, src, count * sizeof(float));
+        if (count > 0) std::memcpy(dst, src, count * sizeof(float));
       } else {
         for (size_t i = 0; i < count; ++i)
           dst[i] = std::bit_cast<float>(load_le<uint32_t>(src + 4 * i));
@@ -590,7 +590,8 @@ std::string to_npy(const Tensor& tensor) {
   out.resize(start + static_cast<size_t>(tensor.size()) * sizeof(float));
   char* dst = out.data() + start;
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(dst, tensor.data(), static_cast<size_t>(tensor.size()) * sizeof(float));
+    if (tensor.size() > 0)
+      std::memcpy(dst, tensor.data(), static_cast<size_t>(tensor.size()) * sizeof(float));
   } else {
     for (int64_t i = 0; i < tensor.size(); ++i) {
       const uint32_t bits = std::bit_cast<uint32_t>(tensor[i]);

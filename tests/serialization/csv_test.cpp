@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/npy.hpp"
 
@@ -20,7 +21,8 @@ const fs::path kCsvDir = fs::path(STRATA_TEST_DATA_DIR) / "csv";
 
 bool bit_equal(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), static_cast<size_t>(a.size()) * sizeof(float)) == 0;
+         (a.size() == 0 ||
+          std::memcmp(a.data(), b.data(), static_cast<size_t>(a.size()) * sizeof(float)) == 0);
 }
 
 std::vector<float> values(const Tensor& t) {
@@ -152,4 +154,39 @@ TEST_CASE("read_csv_dataset names the file") {
   CHECK_THROWS_WITH_AS(
       read_csv_dataset(path),
       (path.string() + ": cannot open for reading: No such file or directory").c_str(), Error);
+}
+
+TEST_CASE("parse_csv_dataset either reads or throws Error on damaged text") {
+  Rng rng(11);
+  const std::string seed =
+      "\xEF\xBB\xBF"
+      "a,\"b, c\",target\r\n1.5,-2e-3,0\r\n3,4,1\n\n5,6,2\n";
+  const std::string alphabet = ",\"\r\n \t0123456789.eE+-nafix";
+  int parsed = 0, refused = 0;
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    std::string text = seed;
+    const uint64_t edits = 1 + rng.below(4);
+    for (uint64_t e = 0; e < edits && !text.empty(); ++e) {
+      const size_t at = rng.below(text.size());
+      switch (rng.below(3)) {
+        case 0:
+          text[at] = alphabet[rng.below(alphabet.size())];
+          break;
+        case 1:
+          text.insert(at, 1, alphabet[rng.below(alphabet.size())]);
+          break;
+        default:
+          text.erase(at, 1 + rng.below(3));
+      }
+    }
+    try {
+      const CsvDataset data = parse_csv_dataset(text);
+      CHECK(data.inputs.dim(0) == data.targets.dim(0));
+      ++parsed;
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  CHECK(parsed > 1000);
+  CHECK(refused > 1000);
 }
