@@ -6,6 +6,7 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/catenate.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
@@ -15,3 +16,4 @@
 #include "layers/registry.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
+#include "layers/total.hpp"

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/catenate.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
@@ -12,6 +13,7 @@
 #include "layers/linear.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
+#include "layers/total.hpp"
 
 namespace strata {
 
@@ -34,6 +36,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"FlattenLayer", &create<FlattenLayer>},
       {"ReshapeLayer", &create<ReshapeLayer>},
       {"DropoutLayer", &create<DropoutLayer>},
+      {"TotalLayer", &create<TotalLayer>},
+      {"CatenateLayer", &create<CatenateLayer>},
   };
   return t;
 }
