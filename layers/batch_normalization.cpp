@@ -287,6 +287,10 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
 void BatchNormalizationLayer::update_state(Workspace* ws) {
   auto* work = static_cast<BatchNormWorkspace*>(ws);
   if (!work || !work->pending_update) return;
+  for (size_t a : {kMovingMean, kMovingVariance})
+    if (!arrays_[a].value)
+      throw Error(arrays_[a].name +
+                  ": not initialized, nothing to update (call NetInitialize first)");
   Tensor& mm = *arrays_[kMovingMean].value;
   Tensor& mv = *arrays_[kMovingVariance].value;
   const int64_t channels = static_cast<int64_t>(work->mean.size());

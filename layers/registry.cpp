@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
+#include "layers/catenate.hpp"
 #include "layers/convolution.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
@@ -14,6 +15,7 @@
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
+#include "layers/total.hpp"
 
 namespace strata {
 
@@ -38,6 +40,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"FlattenLayer", &create<FlattenLayer>},
       {"ReshapeLayer", &create<ReshapeLayer>},
       {"DropoutLayer", &create<DropoutLayer>},
+      {"TotalLayer", &create<TotalLayer>},
+      {"CatenateLayer", &create<CatenateLayer>},
   };
   return t;
 }

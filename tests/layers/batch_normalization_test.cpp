@@ -79,6 +79,15 @@ TEST_CASE("BatchNormalizationLayer update_state after an inference forward chang
   CHECK(*layer.array("MovingVariance") == mv);
 }
 
+TEST_CASE("BatchNormalizationLayer update_state needs the moving statistics") {
+  auto layer = with_arrays(2, 1);
+  auto ws = layer.make_workspace();
+  run(layer, random_tensor({4, 2}, 2), Mode::Training, ws.get());
+  layer.clear_array("MovingVariance");
+  CHECK_THROWS_WITH_AS(layer.update_state(ws.get()),
+                       doctest::Contains("MovingVariance: not initialized"), Error);
+}
+
 TEST_CASE("BatchNormalizationLayer defaults and options") {
   BatchNormalizationLayer layer;
   CHECK(layer.type() == "BatchNormalizationLayer");
