@@ -24,7 +24,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	./$(BUILD)/examples/quickstart
+	./$(BUILD)/examples/train_digits examples/digits out
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
