@@ -31,6 +31,7 @@
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/checkpoint.hpp"
 #include "serialization/csv.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"

@@ -209,7 +209,7 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   snapshot.resize(params.size());
 
   auto ws = net.make_workspace();
-  Rng dropout_rng = root.derive(1), shuffle_rng = root.derive(2);
+  const Rng dropout_root = root.derive(1), shuffle_root = root.derive(2);
   const int64_t n = data->size();
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
@@ -218,19 +218,32 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   const double initial_rate = optimizer.learning_rate();
   const bool show_bar = !options.quiet && isatty(STDERR_FILENO);
   double training_seconds = 0;
+  int64_t trained_examples = 0;
 
-  for (int round = 1; round <= options.rounds; ++round) {
+  if (options.start.round < 1 || options.start.batch < 0)
+    throw Error("start: round must be at least 1 and batch at least 0");
+  result.next = options.start;
+  for (int round = options.start.round; round <= options.rounds && !result.stopped; ++round) {
     const auto round_start = Clock::now();
-    if (options.shuffle)
+    // Each round's order depends only on the seed and the round (resumable).
+    for (int64_t i = 0; i < n; ++i)
+      order[i] = i;
+    if (options.shuffle) {
+      Rng shuffle_rng = shuffle_root.derive(static_cast<uint64_t>(round));
       for (int64_t i = n - 1; i > 0; --i)
         std::swap(order[i], order[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+    }
     if (options.schedule) optimizer.set_learning_rate(options.schedule(round, initial_rate));
     RoundRecord record;
     record.round = round;
     record.learning_rate = optimizer.learning_rate();
     double loss_sum = 0;
-    int batch_index = 0;
-    for (int64_t start = 0; start < n; start += options.batch_size, ++batch_index) {
+    int64_t examples = 0;
+    int64_t batch_index = round == options.start.round ? options.start.batch : 0;
+    for (int64_t start = batch_index * options.batch_size; start < n;
+         start += options.batch_size, ++batch_index) {
+      Rng dropout_rng = dropout_root.derive(static_cast<uint64_t>(round))
+                            .derive(static_cast<uint64_t>(batch_index));
       const int64_t count = std::min(options.batch_size, n - start);
       gather(data->inputs, order.data() + start, count, x);
       gather(data->targets, order.data() + start, count, t);
@@ -266,13 +279,22 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       net.update_state(ws.get());
       result.batch_losses.push_back(loss);
       loss_sum += loss * count;
+      examples += count;
+      trained_examples += count;
+      result.next =
+          start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
       if (show_bar)
         progress_bar(round, options.rounds, start + count, n, seconds_since(round_start));
+      if (options.stop && options.stop->load() && start + count < n) {
+        result.stopped = true;
+        break;
+      }
     }
+    if (examples == 0) continue;
     record.seconds = seconds_since(round_start);
     training_seconds += record.seconds;
-    record.loss = loss_sum / n;
-    record.examples_per_second = n / std::max(record.seconds, 1e-9);
+    record.loss = loss_sum / examples;
+    record.examples_per_second = examples / std::max(record.seconds, 1e-9);
     if (has_validation) {
       const Evaluation ev = evaluate(net, validation, result.loss);
       record.validation_loss = ev.loss;
@@ -290,13 +312,11 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       logger()->info(line);
     }
     result.rounds.push_back(record);
-    if (options.on_round && !options.on_round(record)) break;
+    if (options.on_round && !options.on_round(record)) result.stopped = true;
+    if (options.stop && options.stop->load()) result.stopped = true;
   }
   result.seconds = seconds_since(start);
-  int64_t trained = 0;
-  for (const auto& r : result.rounds)
-    trained += n * (r.seconds > 0);
-  result.examples_per_second = trained / std::max(training_seconds, 1e-9);
+  result.examples_per_second = trained_examples / std::max(training_seconds, 1e-9);
   return result;
 }
 

@@ -13,6 +13,7 @@
 // statistics and updates its moving statistics, DropoutLayer is active.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -47,12 +48,23 @@ struct RoundRecord {
   double examples_per_second = 0;
 };
 
+// Where training is: the round (1-based) and the batch within it (0-based)
+// that come next.
+struct TrainPosition {
+  int round = 1;
+  int64_t batch = 0;
+  bool operator==(const TrainPosition&) const = default;
+};
+
 struct TrainResult {
   std::vector<double> batch_losses;  // every batch, in order
   std::vector<RoundRecord> rounds;
   LossFunction loss = LossFunction::MeanSquared;
   double seconds = 0;              // the whole training, validation included
   double examples_per_second = 0;  // training examples / training time
+  // Stopped early (by TrainOptions::stop or on_round), and where to resume.
+  bool stopped = false;
+  TrainPosition next;
 };
 
 struct TrainOptions {
@@ -77,6 +89,14 @@ struct TrainOptions {
   bool quiet = false;
   // Called after every round (for checkpoints); return false to stop.
   std::function<bool(const RoundRecord&)> on_round{};
+  // Checked after every batch: when it becomes true, training stops after
+  // that batch (for SIGINT). The result says where to resume.
+  const std::atomic<bool>* stop = nullptr;
+  // Where to start: resuming from a checkpoint. Each round's order and each
+  // batch's dropout masks depend only on the seed, the round and the batch,
+  // so a resumed training (with the net and optimizer state saved at that
+  // point) reaches the same net as one that was never interrupted.
+  TrainPosition start{};
 };
 
 // Trains `net` with `optimizer` (whose state carries over between calls).
