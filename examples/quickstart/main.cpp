@@ -1,43 +1,52 @@
-// Builds an InstanceNormalizationLayer, gives it arrays and applies it to a
-// small batch, printing each channel's mean and standard deviation before and
-// after.
-#include <cmath>
-#include <cstdio>
-
-#include "strata.hpp"
+// The README's C++ example, compiled: build a chain, initialize it, apply it,
+// extract parameters by name, train it briefly on random data and save it.
+#include <iostream>
+#include <strata.hpp>
 
 int main() {
   using namespace strata;
-  InstanceNormalizationLayer norm;
-  norm.epsilon(1e-5);
-  norm.constrain_input(0, Shape{2, 8, 8});  // one example: 2 channels of 8x8
-  norm.set_array("Gamma", Tensor({2}, std::vector<float>{1.0f, 2.0f}));
-  norm.set_array("Beta", Tensor({2}, std::vector<float>{0.0f, 5.0f}));
+  try {
+    NetChain net({{"conv1", ConvolutionLayer(16, {3, 3}).padding_size(1)},
+                  {"norm1", InstanceNormalizationLayer()},
+                  ElementwiseLayer("Ramp"),
+                  PoolingLayer({2, 2}).stride(2),
+                  FlattenLayer(),
+                  LinearLayer(10),
+                  SoftmaxLayer()},
+                 Input({1, 8, 8}));   // shapes are inferred at once
+    NetInitialize(net, {.seed = 1});  // creates every Automatic array
 
-  Rng rng(1);
-  Tensor x({4, 2, 8, 8});  // a batch of 4 examples, 2 channels of 8x8
-  for (float& v : x.values())
-    v = static_cast<float>(3.0 + 10.0 * rng.normal());
-  Tensor y = norm(x);
+    Tensor x({1, 8, 8});  // one example (or a batch: {n, 1, 8, 8})
+    Rng rng(2);
+    for (float& v : x.values())
+      v = static_cast<float>(rng.uniform());
+    Tensor probabilities = net(x);  // [10]
+    std::cout << "probabilities of one example:";
+    for (float p : probabilities.values())
+      std::cout << ' ' << p;
+    std::cout << "\n";
 
-  auto stats = [](const Tensor& t, int64_t example, int64_t channel) {
-    const int64_t n = 64;
-    const float* p = t.data() + (example * 2 + channel) * n;
-    double m = 0, v = 0;
-    for (int64_t i = 0; i < n; ++i)
-      m += p[i];
-    m /= n;
-    for (int64_t i = 0; i < n; ++i)
-      v += (p[i] - m) * (p[i] - m);
-    return std::pair{m, std::sqrt(v / n)};
-  };
-  std::printf("example channel   mean in  std in  ->  mean out  std out\n");
-  for (int64_t e = 0; e < 4; ++e)
-    for (int64_t c = 0; c < 2; ++c) {
-      auto [mi, si] = stats(x, e, c);
-      auto [mo, so] = stats(y, e, c);
-      std::printf("%7lld %7lld  %8.3f %7.3f  ->  %8.3f %8.3f\n", static_cast<long long>(e),
-                  static_cast<long long>(c), mi, si, mo, so);
-    }
-  return 0;
+    Tensor gamma = NetExtract(net, "norm1/Gamma");      // by name
+    Tensor weights = NetExtract(net, "conv1/Weights");  // [16, 1, 3, 3]
+    std::cout << "norm1/Gamma has " << gamma.size() << " values, conv1/Weights "
+              << to_string(weights.shape()) << "\n";
+    std::cout << NetSummary(net);  // layers, shapes, parameter counts
+
+    // 64 random examples of 10 classes, to show the training call.
+    Tensor inputs({64, 1, 8, 8}), targets({64});
+    for (float& v : inputs.values())
+      v = static_cast<float>(rng.uniform());
+    for (int64_t i = 0; i < 64; ++i)
+      targets[i] = static_cast<float>(i % 10);
+    SGD sgd(0.05);
+    sgd.momentum(0.9);
+    TrainResult r = NetTrain(net, {inputs, targets}, {.batch_size = 16, .rounds = 5}, sgd);
+    std::cout << "loss after " << r.rounds.size() << " rounds: " << r.rounds.back().loss << "\n";
+    save_net("quickstart-net.json", net);
+    std::cout << "wrote quickstart-net.json\n";
+    return 0;
+  } catch (const Error& e) {
+    std::cerr << "quickstart: " << e.what() << "\n";
+    return 1;
+  }
 }
