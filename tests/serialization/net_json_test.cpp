@@ -96,6 +96,22 @@ TEST_CASE("graphs and nested nets round-trip, defaults omitted") {
   Tensor x = random_tensor({2, 8, 16, 16}, 3);
   CHECK((*again)(x) == (*graph)(x));
 
+  // Catenate and Total with several inputs, and a graph with named ports.
+  const std::string two = R"({"format": "strata-net", "version": 1, "type": "NetGraph",
+    "Inputs": {"A": [2, 3], "B": [1, 3]},
+    "layers": [{"name": "cat", "type": "CatenateLayer"}, {"name": "norm", "type": "InstanceNormalizationLayer"},
+               {"name": "sum", "type": "TotalLayer"}],
+    "connections": [["#A", "cat"], ["#B", "cat"], ["cat", "norm"], ["norm", "sum"], ["cat", "sum"],
+                    ["sum", "#Out"]]})";
+  auto g2 = parse_net(two, "two.json");
+  CHECK(g2->outputs()[0].name == "Out");
+  CHECK(g2->outputs()[0].shape == Shape{3, 3});
+  NetInitialize(*g2);
+  const json doc2 = net_to_json(*g2);
+  CHECK(doc2["Inputs"]["B"] == json::array({1, 3}));
+  auto g2again = net_from_json(doc2);
+  CHECK(net_to_json(*g2again) == doc2);
+
   const std::string nested = R"({"format": "strata-net", "version": 1, "type": "NetChain",
     "Input": [3, 5], "layers": [{"type": "NetChain", "name": "block1",
     "layers": [{"type": "InstanceNormalizationLayer", "name": "norm"}]}, {"type": "LinearLayer", "Size": 2}]})";
