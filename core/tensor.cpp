@@ -1,6 +1,7 @@
 #include "core/tensor.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -62,6 +63,11 @@ Tensor Tensor::reshaped(Dims shape) const {
   Tensor t = *this;
   t.shape_ = std::move(shape);
   return t;
+}
+
+bool Tensor::operator==(const Tensor& other) const {
+  return shape_ == other.shape_ &&
+         std::memcmp(data_.data(), other.data_.data(), data_.size() * sizeof(float)) == 0;
 }
 
 void Tensor::fill(float value) {

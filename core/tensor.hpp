@@ -55,8 +55,8 @@ class Tensor {
   Tensor reshaped(Dims shape) const;
   void fill(float value);
 
-  // Bitwise-equal shapes and values.
-  bool operator==(const Tensor& other) const = default;
+  // Equal shapes and bit-identical values (so NaN == NaN and −0 != +0).
+  bool operator==(const Tensor& other) const;
 
  private:
   Dims shape_;

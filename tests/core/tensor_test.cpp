@@ -5,6 +5,8 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 
+#include <cmath>
+
 using namespace strata;
 
 TEST_CASE("Tensor stores row-major data") {
@@ -49,4 +51,13 @@ TEST_CASE("Rng is reproducible and well spread") {
   CHECK(Rng(5).derive(1).next() != Rng(5).derive(2).next());
   for (int i = 0; i < 100; ++i)
     CHECK(r.below(7) < 7);
+}
+
+TEST_CASE("Tensor equality is bitwise") {
+  Tensor a({2}, std::vector<float>{0.0f, std::nanf("")});
+  Tensor b = a;
+  CHECK(a == b);
+  b[0] = -0.0f;
+  CHECK_FALSE(a == b);
+  CHECK_FALSE(a == a.reshaped({1, 2}));
 }
