@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
+#include "cli/validators.hpp"
 #include "core/error.hpp"
 #include "serialization/net_json.hpp"
 #include "train/initialize.hpp"
@@ -81,7 +82,9 @@ void add_init_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "Where to write the initialized net (JSON)")
       ->required()
       ->type_name("FILE");
-  cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Random seed")
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_option("--method", args->method,
                   "Automatic (Kaiming for weights that feed a Ramp, else Xavier), Kaiming, "
                   "Xavier or Random (normal with standard deviation --scale)")

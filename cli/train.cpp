@@ -235,7 +235,8 @@ void add_train_command(CLI::App& app) {
                   "else MeanSquared]");
   cmd->add_option("--seed", args->seed,
                   "Seeds initialization, shuffling, dropout and --validation-split")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_flag("--no-shuffle", args->no_shuffle,
                 "Keep the data's order (shuffled every round otherwise)");
   auto* validation = cmd->add_option("--validation", args->validation.data,

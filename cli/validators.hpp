@@ -26,6 +26,23 @@ inline CLI::Validator positive_integer() {
       "POSITIVE");
 }
 
+// An integer of 0 or more (CLI11 would wrap "-1" around to 2^64 - 1 for an
+// unsigned option).
+inline CLI::Validator non_negative_integer() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        bool ok = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        try {
+          if (ok) std::stoull(text);
+        } catch (const std::exception&) {
+          ok = false;  // beyond 2^64 - 1
+        }
+        if (!ok) return "expected an integer from 0 to 2^64 - 1, got \"" + text + "\"";
+        return {};
+      },
+      "NON-NEGATIVE");
+}
+
 // A finite number greater than 0.
 inline CLI::Validator positive_number() {
   return CLI::Validator(

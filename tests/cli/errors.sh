@@ -78,6 +78,10 @@ fails init "$NET" -o o/net.json --method Uniform
 err_has "--method" '"Uniform"' "Automatic, Kaiming, Xavier, Random"
 fails init "$NET" -o o/net.json --scale 0.1
 err_has "--scale: applies to --method Random only"
+fails init "$NET" -o o/net.json --seed -1
+err_has "--seed" '"-1"'
+fails train "$NET" --data "$IRIS" -o o/net.json --seed 18446744073709551616
+err_has "--seed" "2^64 - 1"
 empty_dir o
 
 # ---- wrong input shapes
