@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PACKAGES = cmake g++ make libeigen3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev doctest-dev \
-           libcli11-dev libbenchmark-dev
+           libcli11-dev libbenchmark-dev libxml2-utils
 
 .PHONY: deps configure build run test bench install clean format
 

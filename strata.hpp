@@ -27,6 +27,7 @@
 #include "graph/summary.hpp"
 #include "train/initialize.hpp"
 #include "train/loss.hpp"
+#include "train/loss_plot.hpp"
 #include "train/net_train.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"

@@ -33,7 +33,7 @@ std::string listing(const Layer& layer) {
   return s.empty() ? "nothing" : s;
 }
 
-enum class Kind { Layer, Array, Option };
+using Kind = NetPathKind;
 
 struct Found {
   Kind kind;
@@ -70,6 +70,10 @@ Found resolve(Layer& net, std::string_view path) {
 }
 
 }  // namespace
+
+NetPathKind net_path_kind(const Layer& net, std::string_view path) {
+  return resolve(const_cast<Layer&>(net), path).kind;
+}
 
 Tensor NetExtract(const Layer& net, std::string_view path) {
   const Found f = resolve(const_cast<Layer&>(net), path);

@@ -16,6 +16,14 @@
 
 namespace strata {
 
+// What a path names: a layer, an array or an option.
+enum class NetPathKind { Layer, Array, Option };
+
+// What `path` names in `net` (a tool that takes any path, such as `strata
+// extract`, asks this first). Throws the same Error as NetExtract for a path
+// that does not exist.
+NetPathKind net_path_kind(const Layer& net, std::string_view path);
+
 // The array at `path` (a copy). Throws when the path names a layer or an
 // option, or an array that is still Automatic.
 Tensor NetExtract(const Layer& net, std::string_view path);

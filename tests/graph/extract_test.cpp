@@ -34,6 +34,17 @@ TEST_CASE("NetExtract reaches arrays, options and layers by path") {
   CHECK_THROWS_WITH_AS(NetExtract(net, "1//Gamma"), doctest::Contains("empty part"), Error);
 }
 
+TEST_CASE("net_path_kind tells layers, arrays and options apart") {
+  NetChain inner({{"norm", InstanceNormalizationLayer()}});
+  NetChain net({InstanceNormalizationLayer(), {"block1", inner}}, Input({4, 3, 3}));
+  CHECK(net_path_kind(net, "block1") == NetPathKind::Layer);
+  CHECK(net_path_kind(net, "block1/norm") == NetPathKind::Layer);
+  CHECK(net_path_kind(net, "1/Gamma") == NetPathKind::Array);  // Automatic still counts
+  CHECK(net_path_kind(net, "block1/norm/Epsilon") == NetPathKind::Option);
+  CHECK_THROWS_WITH_AS(net_path_kind(net, "block2"),
+                       "no \"block2\" in NetChain (it has: 1, block1)", Error);
+}
+
 TEST_CASE("NetReplaceArray checks the shape") {
   NetChain net({InstanceNormalizationLayer()}, Input({4, 3, 3}));
   NetInitialize(net);

@@ -1,0 +1,59 @@
+#include "cli/files.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <vector>
+
+#include "core/error.hpp"
+#include "serialization/atomic_file.hpp"
+
+namespace strata::cli {
+
+namespace fs = std::filesystem;
+
+void require_initialized(const Layer& net, const std::string& net_file) {
+  const std::vector<std::string> missing = net.missing_arrays();
+  if (missing.empty()) return;
+  // A long list helps no one: the first few say what is going on.
+  constexpr size_t kShown = 4;
+  std::string list;
+  for (size_t i = 0; i < std::min(missing.size(), kShown); ++i)
+    list += (i ? ", " : "") + missing[i];
+  if (missing.size() > kShown) list += " and " + std::to_string(missing.size() - kShown) + " more";
+  throw Error("arrays not initialized: " + list + " (run `strata init " + net_file +
+              " -o OUT.json` first, or train it)")
+      .add_context(net_file);
+}
+
+void check_writable(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error("cannot write: is a directory").add_context(path);
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error("cannot write: no directory \"" + parent.string() + "\"").add_context(path);
+  // The real test: a temporary next to the target, removed again unused.
+  AtomicFileWriter probe{fs::path(path)};
+}
+
+void check_tensor_output(const std::string& path) {
+  std::string suffix = fs::path(path).extension().string();
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (suffix != ".npy" && suffix != ".json")
+    throw Error("cannot write a tensor: unknown file type " +
+                (suffix.empty() ? std::string("(no suffix)") : "\"" + suffix + "\"") +
+                "; expected .npy or .json")
+        .add_context(path);
+  check_writable(path);
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text,
+                                                     const std::string& option) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw Error(option + ": expected NAME=FILE, got \"" + text + "\"");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,277 @@
+// strata train NET --data DATA -o OUT: NetTrain from the command line, with a
+// summary at the end and, on request, the loss plot.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/datasets.hpp"
+#include "cli/files.hpp"
+#include "cli/validators.hpp"
+#include "core/error.hpp"
+#include "serialization/atomic_file.hpp"
+#include "serialization/net_json.hpp"
+#include "train/loss_plot.hpp"
+#include "train/net_train.hpp"
+#include "train/optimizer.hpp"
+#include "train/schedule.hpp"
+
+namespace strata::cli {
+
+namespace {
+
+struct TrainArgs {
+  std::string net;
+  DataFiles data;
+  DataFiles validation{"", "", "--validation", "--validation-targets"};
+  std::string output;
+  std::string loss_plot;
+  int rounds = 10;
+  int64_t batch_size = 64;
+  std::string method = "Adam";
+  double learning_rate = 0;
+  double momentum = 0;
+  double l2 = 0;
+  double gradient_clipping = 0;
+  std::string schedule = "Constant";
+  int64_t step_size = 0;
+  double gamma = 0.1;
+  std::string loss;
+  uint64_t seed = 0;
+  bool no_shuffle = false;
+  double validation_split = 0;
+  double input_scale = 1;
+  bool quiet = false;
+};
+
+// Which of the options with no usable default were given.
+struct Given {
+  CLI::Option* learning_rate;
+  CLI::Option* momentum;
+  CLI::Option* l2;
+  CLI::Option* gradient_clipping;
+  CLI::Option* step_size;
+  CLI::Option* gamma;
+  CLI::Option* validation_split;
+};
+
+std::string format(const char* pattern, double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, v);
+  return buffer;
+}
+
+std::unique_ptr<Optimizer> make_method(const TrainArgs& args, const Given& given) {
+  std::string method = args.method;
+  std::transform(method.begin(), method.end(), method.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  std::unique_ptr<Optimizer> optimizer;
+  try {
+    optimizer = make_optimizer(method, nullptr);
+  } catch (Error& e) {
+    throw e.add_context("--method");
+  }
+  // Each option set on its own, so that an error names the command-line option.
+  auto set = [&](CLI::Option* option, const char* key, double value) {
+    if (!option->count()) return;
+    try {
+      optimizer->set_option(key, value);
+    } catch (Error& e) {
+      throw e.add_context(option->get_name());
+    }
+  };
+  if (given.momentum->count() && method != "SGD")
+    throw Error("--momentum: applies to --method SGD only");
+  set(given.learning_rate, "LearningRate", args.learning_rate);
+  set(given.momentum, "Momentum", args.momentum);
+  set(given.l2, "L2Regularization", args.l2);
+  set(given.gradient_clipping, "GradientClipping", args.gradient_clipping);
+  return optimizer;
+}
+
+std::function<double(int, double)> make_schedule(const TrainArgs& args, const Given& given,
+                                                 double rate) {
+  ScheduleKind kind;
+  try {
+    kind = parse_schedule_kind(args.schedule);
+  } catch (Error& e) {
+    throw e.add_context("--schedule");
+  }
+  if (kind != ScheduleKind::Step && (given.step_size->count() || given.gamma->count()))
+    throw Error(std::string(given.step_size->count() ? "--step-size" : "--gamma") +
+                ": applies to --schedule Step only");
+  if (kind == ScheduleKind::Constant) return {};
+  LearningRateSchedule schedule = LearningRateSchedule::constant(rate);
+  if (kind == ScheduleKind::Step) {
+    if (!given.step_size->count())
+      throw Error(
+          "--schedule Step: needs --step-size ROUNDS (the rate is multiplied by "
+          "--gamma every ROUNDS rounds)");
+    schedule = LearningRateSchedule::step(rate, args.step_size, args.gamma);
+  } else {
+    schedule = LearningRateSchedule::cosine(rate, args.rounds);
+  }
+  // NetTrain counts rounds from 1, the schedule from 0.
+  return [schedule](int round, double) { return schedule.rate(round - 1); };
+}
+
+void run_train(const TrainArgs& args, const Given& given) {
+  // Everything that can be checked is checked before training starts.
+  auto optimizer = make_method(args, given);
+  TrainOptions options;
+  options.rounds = args.rounds;
+  options.batch_size = args.batch_size;
+  options.schedule = make_schedule(args, given, optimizer->learning_rate());
+  options.seed = args.seed;
+  options.shuffle = !args.no_shuffle;
+  options.quiet = args.quiet;
+  if (given.validation_split->count()) {
+    if (!(args.validation_split > 0 && args.validation_split < 1))
+      throw Error("--validation-split: expected a fraction between 0 and 1, got " +
+                  format("%g", args.validation_split));
+    options.validation_split = args.validation_split;
+  }
+  if (!args.validation.targets.empty() && args.validation.data.empty())
+    throw Error("--validation-targets: needs --validation FILE (the inputs)");
+  check_writable(args.output);
+  if (!args.loss_plot.empty()) check_writable(args.loss_plot);
+
+  auto net = load_net(args.net);
+  LossFunction loss = default_loss(*net);
+  if (!args.loss.empty()) {
+    try {
+      loss = parse_loss_function(args.loss);
+    } catch (Error& e) {
+      throw e.add_context("--loss");
+    }
+  }
+  options.loss = loss;
+  const Dataset data = read_dataset(*net, args.data, args.input_scale);
+  check_targets(*net, data, loss, args.data);
+  if (!args.validation.data.empty()) {
+    options.validation = read_dataset(*net, args.validation, args.input_scale);
+    check_targets(*net, *options.validation, loss, args.validation);
+  }
+
+  TrainResult result;
+  try {
+    result = NetTrain(*net, data, options, *optimizer);
+  } catch (Error& e) {
+    throw e.add_context(args.net);
+  }
+  const std::string plot = args.loss_plot.empty() ? "" : loss_plot_svg(result);
+  save_net(args.output, *net);
+  if (!args.loss_plot.empty()) write_file_atomically(args.loss_plot, plot);
+
+  const RoundRecord& last = result.rounds.back();
+  const auto held = static_cast<int64_t>(std::floor(options.validation_split * data.size()));
+  std::cout << "trained " << args.net << " for " << result.rounds.size() << " rounds on "
+            << data.size() - held << " examples";
+  if (held) std::cout << " (" << held << " more held out for validation)";
+  std::cout << "\nfinal loss " << format("%.6g", last.loss) << " ("
+            << loss_function_name(result.loss) << ")";
+  if (last.validation_loss)
+    std::cout << "; validation loss " << format("%.6g", *last.validation_loss);
+  if (last.validation_accuracy)
+    std::cout << ", accuracy " << format("%.2f", 100 * *last.validation_accuracy) << "%";
+  std::cout << "\n"
+            << format("%.0f", result.examples_per_second) << " examples/s, "
+            << format("%.2f", result.seconds) << " s\n";
+  std::cout << "wrote " << args.output;
+  if (!args.loss_plot.empty()) std::cout << " and " << args.loss_plot;
+  std::cout << "\n";
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a net on a dataset (NetTrain)");
+  auto args = std::make_shared<TrainArgs>();
+  Given given{};
+  cmd->add_option("NET", args->net, "The net file (JSON)")->required()->type_name("FILE");
+  cmd->add_option("--data", args->data.data, "The training data: .csv, or .npy/.json inputs")
+      ->required()
+      ->type_name("FILE");
+  cmd->add_option("--targets", args->data.targets,
+                  "The targets (.npy or .json, batch first) for tensor-file --data")
+      ->type_name("FILE");
+  cmd->add_option("-o,--output", args->output, "Where to write the trained net (JSON)")
+      ->required()
+      ->type_name("FILE");
+  cmd->add_option("--rounds", args->rounds, "Training rounds (epochs)")
+      ->capture_default_str()
+      ->check(positive_integer());
+  cmd->add_option("--batch-size", args->batch_size, "Examples per update")
+      ->capture_default_str()
+      ->check(positive_integer());
+  cmd->add_option("--method", args->method, "The optimizer: SGD or Adam")->capture_default_str();
+  given.learning_rate = cmd->add_option("--learning-rate", args->learning_rate,
+                                        "The (initial) learning rate [SGD: 0.01, Adam: 0.001]");
+  given.momentum = cmd->add_option("--momentum", args->momentum, "SGD's momentum [0]");
+  given.l2 = cmd->add_option("--l2", args->l2,
+                             "L2 regularization, added to the gradient (PyTorch's "
+                             "weight_decay) [0]");
+  given.gradient_clipping =
+      cmd->add_option("--gradient-clipping", args->gradient_clipping,
+                      "Scale the gradients to a global L2 norm of at most this [0: none]");
+  cmd->add_option("--schedule", args->schedule,
+                  "The learning rate per round: Constant, Step (times --gamma every "
+                  "--step-size rounds) or Cosine (down to 0 over --rounds)")
+      ->capture_default_str();
+  given.step_size =
+      cmd->add_option("--step-size", args->step_size, "Rounds between the steps of --schedule Step")
+          ->check(positive_integer());
+  given.gamma =
+      cmd->add_option("--gamma", args->gamma, "The factor of each step of --schedule Step [0.1]")
+          ->check(positive_number());
+  cmd->add_option("--loss", args->loss,
+                  "CrossEntropy or MeanSquared [CrossEntropy for a net ending in SoftmaxLayer, "
+                  "else MeanSquared]");
+  cmd->add_option("--seed", args->seed,
+                  "Seeds initialization, shuffling, dropout and --validation-split")
+      ->capture_default_str()
+      ->check(non_negative_integer());
+  cmd->add_flag("--no-shuffle", args->no_shuffle,
+                "Keep the data's order (shuffled every round otherwise)");
+  auto* validation = cmd->add_option("--validation", args->validation.data,
+                                     "Validation data (.csv, or .npy/.json inputs with "
+                                     "--validation-targets), scored after every round")
+                         ->type_name("FILE");
+  cmd->add_option("--validation-targets", args->validation.targets,
+                  "The targets of tensor-file --validation data")
+      ->type_name("FILE");
+  given.validation_split =
+      cmd->add_option("--validation-split", args->validation_split,
+                      "Hold out this fraction of --data (a seeded random choice) for validation")
+          ->excludes(validation);
+  cmd->add_option("--input-scale", args->input_scale,
+                  "Multiply every input value by this (e.g. 0.0625 for 0..16 pixels)")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "No line per round and no progress bar");
+  cmd->add_option("--loss-plot", args->loss_plot,
+                  "Write the training (and validation) loss per round as an SVG chart")
+      ->type_name("FILE");
+  cmd->footer(
+      "The data is a CSV file, one example a row: the features, reshaped to the net's\n"
+      "Input shape, then the target (a class index for CrossEntropy, a number\n"
+      "otherwise); a header row is allowed. Or a tensor file of inputs (.npy or .json,\n"
+      "batch first) with --targets. Arrays still Automatic are initialized first, with\n"
+      "the seed; the same seed and data give a bit-identical net. One line per round\n"
+      "goes to standard error, the summary to standard output; the net is written only\n"
+      "when training succeeds.\n\n"
+      "Examples:\n"
+      "  strata train net.json --data iris.csv --validation-split 0.2 --rounds 50 \\\n"
+      "      --learning-rate 0.01 -o trained.json --loss-plot loss.svg\n"
+      "  strata train digits.json --data train.csv --input-scale 0.0625 --validation test.csv \\\n"
+      "      --method SGD --learning-rate 0.1 --momentum 0.9 --schedule Cosine -o trained.json\n"
+      "  strata train net.json --data x.npy --targets y.npy --loss MeanSquared -o trained.json");
+  cmd->callback([args, given] { run_train(*args, given); });
+}
+
+}  // namespace strata::cli
