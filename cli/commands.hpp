@@ -5,8 +5,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace strata::cli {
+
+// Thrown by `strata train` when SIGINT or SIGTERM stopped it after saving its
+// state; main() prints the message and exits with 130.
+struct Interrupted {
+  std::string message;
+};
 
 void add_info_command(CLI::App& app);
 void add_init_command(CLI::App& app);

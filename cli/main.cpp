@@ -96,6 +96,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
+  } catch (const strata::cli::Interrupted& e) {
+    std::cerr << "strata: " << e.message << "\n";
+    return 130;
   } catch (const strata::Error& e) {
     std::cerr << "strata: " << one_line(e.what()) << "\n";
     return 1;

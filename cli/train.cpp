@@ -1,8 +1,10 @@
 // strata train NET --data DATA -o OUT: NetTrain from the command line, with a
 // summary at the end and, on request, the loss plot.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "cli/validators.hpp"
 #include "core/error.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/checkpoint.hpp"
 #include "serialization/net_json.hpp"
 #include "train/loss_plot.hpp"
 #include "train/net_train.hpp"
@@ -48,6 +51,8 @@ struct TrainArgs {
   double validation_split = 0;
   double input_scale = 1;
   bool quiet = false;
+  std::string checkpoint;
+  std::string resume;
 };
 
 // Which of the options with no usable default were given.
@@ -59,7 +64,75 @@ struct Given {
   CLI::Option* step_size;
   CLI::Option* gamma;
   CLI::Option* validation_split;
+  // Settings a checkpoint carries, which --resume takes from it.
+  std::vector<CLI::Option*> resumable;
 };
+
+// Set by SIGINT/SIGTERM while training; NetTrain stops after the batch.
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
+
+// Installs the stop handler for the lifetime of the object.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop = false;
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopOnSignal() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+// The settings of a training that a checkpoint keeps, so that --resume
+// continues it exactly.
+nlohmann::json settings_of(const TrainArgs& a, double initial_rate, LossFunction loss) {
+  return {{"rounds", a.rounds},
+          {"batch_size", a.batch_size},
+          {"schedule", a.schedule},
+          {"step_size", a.step_size},
+          {"gamma", a.gamma},
+          {"initial_rate", initial_rate},
+          {"loss", std::string(loss_function_name(loss))},
+          {"shuffle", !a.no_shuffle},
+          {"validation_split", a.validation_split},
+          {"input_scale", a.input_scale},
+          {"net", a.net}};
+}
+
+void apply_settings(TrainArgs& a, const nlohmann::json& s, const std::string& file) {
+  try {
+    a.rounds = s.at("rounds").get<int>();
+    a.batch_size = s.at("batch_size").get<int64_t>();
+    a.schedule = s.at("schedule").get<std::string>();
+    a.step_size = s.at("step_size").get<int64_t>();
+    a.gamma = s.at("gamma").get<double>();
+    a.loss = s.at("loss").get<std::string>();
+    a.no_shuffle = !s.at("shuffle").get<bool>();
+    a.validation_split = s.at("validation_split").get<double>();
+    a.input_scale = s.at("input_scale").get<double>();
+    a.net = s.at("net").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(file +
+                ": the checkpoint has no strata train settings (was it written by "
+                "strata train --checkpoint?)");
+  }
+}
 
 std::string format(const char* pattern, double v) {
   char buffer[64];
@@ -96,7 +169,7 @@ std::unique_ptr<Optimizer> make_method(const TrainArgs& args, const Given& given
 }
 
 std::function<double(int, double)> make_schedule(const TrainArgs& args, const Given& given,
-                                                 double rate) {
+                                                 double rate, bool resuming) {
   ScheduleKind kind;
   try {
     kind = parse_schedule_kind(args.schedule);
@@ -109,7 +182,7 @@ std::function<double(int, double)> make_schedule(const TrainArgs& args, const Gi
   if (kind == ScheduleKind::Constant) return {};
   LearningRateSchedule schedule = LearningRateSchedule::constant(rate);
   if (kind == ScheduleKind::Step) {
-    if (!given.step_size->count())
+    if (!given.step_size->count() && !resuming)
       throw Error(
           "--schedule Step: needs --step-size ROUNDS (the rate is multiplied by "
           "--gamma every ROUNDS rounds)");
@@ -121,17 +194,46 @@ std::function<double(int, double)> make_schedule(const TrainArgs& args, const Gi
   return [schedule](int round, double) { return schedule.rate(round - 1); };
 }
 
-void run_train(const TrainArgs& args, const Given& given) {
+void run_train(TrainArgs args, const Given& given) {
   // Everything that can be checked is checked before training starts.
-  auto optimizer = make_method(args, given);
+  if (args.net.empty() == args.resume.empty())
+    throw Error(args.net.empty() ? "give the net file NET, or --resume CHECKPOINT"
+                                 : "give either NET or --resume CHECKPOINT, not both (a "
+                                   "checkpoint holds its net)");
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<Layer> net;
+  std::vector<RoundRecord> history;
   TrainOptions options;
+  double initial_rate = 0;
+  if (!args.resume.empty()) {
+    for (CLI::Option* o : given.resumable)
+      if (o->count())
+        throw Error(o->get_name() +
+                    ": with --resume the training's settings come from the checkpoint");
+    Checkpoint ck = load_checkpoint(args.resume);
+    apply_settings(args, ck.settings, args.resume);
+    if (ck.position.round > args.rounds)
+      throw Error(args.resume + ": this training is complete (" + std::to_string(args.rounds) +
+                  " rounds); its net is in the checkpoint");
+    initial_rate = ck.settings.value("initial_rate", ck.optimizer->learning_rate());
+    optimizer = std::move(ck.optimizer);
+    net = std::move(ck.net);
+    history = std::move(ck.history);
+    options.start = ck.position;
+    args.seed = ck.seed;
+  } else {
+    optimizer = make_method(args, given);
+    initial_rate = optimizer->learning_rate();
+  }
   options.rounds = args.rounds;
   options.batch_size = args.batch_size;
-  options.schedule = make_schedule(args, given, optimizer->learning_rate());
+  options.schedule = make_schedule(args, given, initial_rate, !args.resume.empty());
   options.seed = args.seed;
   options.shuffle = !args.no_shuffle;
   options.quiet = args.quiet;
-  if (given.validation_split->count()) {
+  if (!args.resume.empty()) {
+    options.validation_split = args.validation_split;
+  } else if (given.validation_split->count()) {
     if (!(args.validation_split > 0 && args.validation_split < 1))
       throw Error("--validation-split: expected a fraction between 0 and 1, got " +
                   format("%g", args.validation_split));
@@ -141,8 +243,9 @@ void run_train(const TrainArgs& args, const Given& given) {
     throw Error("--validation-targets: needs --validation FILE (the inputs)");
   check_writable(args.output);
   if (!args.loss_plot.empty()) check_writable(args.loss_plot);
+  if (!args.checkpoint.empty()) check_writable(args.checkpoint);
 
-  auto net = load_net(args.net);
+  if (!net) net = load_net(args.net);
   LossFunction loss = default_loss(*net);
   if (!args.loss.empty()) {
     try {
@@ -159,12 +262,35 @@ void run_train(const TrainArgs& args, const Given& given) {
     check_targets(*net, *options.validation, loss, args.validation);
   }
 
+  const nlohmann::json settings = settings_of(args, initial_rate, loss);
+  options.on_round = [&](const RoundRecord& record) {
+    history.push_back(record);
+    if (!args.checkpoint.empty())
+      save_checkpoint(args.checkpoint, *net, *optimizer, {record.round + 1, 0}, args.seed, history,
+                      settings);
+    return true;
+  };
+  options.stop = &g_stop;
   TrainResult result;
-  try {
-    result = NetTrain(*net, data, options, *optimizer);
-  } catch (Error& e) {
-    throw e.add_context(args.net);
+  {
+    StopOnSignal stop_on_signal;
+    try {
+      result = NetTrain(*net, data, options, *optimizer);
+    } catch (Error& e) {
+      throw e.add_context(args.net);
+    }
   }
+  if (result.stopped && result.next.round <= args.rounds) {
+    // Interrupted: keep the last complete state, and say how to go on.
+    const std::string file =
+        args.checkpoint.empty() ? args.output + ".checkpoint.json" : args.checkpoint;
+    save_checkpoint(file, *net, *optimizer, result.next, args.seed, history, settings);
+    throw Interrupted{
+        "interrupted in round " + std::to_string(result.next.round) + " before batch " +
+        std::to_string(result.next.batch + 1) + "; saved the training state to " + file +
+        "; continue with: strata train --resume " + file + " --data ... -o " + args.output};
+  }
+  result.rounds = history;  // with the rounds before a --resume
   const std::string plot = args.loss_plot.empty() ? "" : loss_plot_svg(result);
   save_net(args.output, *net);
   if (!args.loss_plot.empty()) write_file_atomically(args.loss_plot, plot);
@@ -194,7 +320,7 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a net on a dataset (NetTrain)");
   auto args = std::make_shared<TrainArgs>();
   Given given{};
-  cmd->add_option("NET", args->net, "The net file (JSON)")->required()->type_name("FILE");
+  cmd->add_option("NET", args->net, "The net file (JSON); not with --resume")->type_name("FILE");
   cmd->add_option("--data", args->data.data, "The training data: .csv, or .npy/.json inputs")
       ->required()
       ->type_name("FILE");
@@ -254,6 +380,14 @@ void add_train_command(CLI::App& app) {
                   "Multiply every input value by this (e.g. 0.0625 for 0..16 pixels)")
       ->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "No line per round and no progress bar");
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "After every round, save the net, the optimizer state and the position "
+                  "here (atomically), for --resume")
+      ->type_name("FILE");
+  cmd->add_option("--resume", args->resume,
+                  "Continue the training saved in this checkpoint, with its net and settings; "
+                  "give the same data")
+      ->type_name("FILE");
   cmd->add_option("--loss-plot", args->loss_plot,
                   "Write the training (and validation) loss per round as an SVG chart")
       ->type_name("FILE");
@@ -270,7 +404,17 @@ void add_train_command(CLI::App& app) {
       "      --learning-rate 0.01 -o trained.json --loss-plot loss.svg\n"
       "  strata train digits.json --data train.csv --input-scale 0.0625 --validation test.csv \\\n"
       "      --method SGD --learning-rate 0.1 --momentum 0.9 --schedule Cosine -o trained.json\n"
-      "  strata train net.json --data x.npy --targets y.npy --loss MeanSquared -o trained.json");
+      "  strata train net.json --data x.npy --targets y.npy --loss MeanSquared -o trained.json\n"
+      "  strata train net.json --data train.csv --checkpoint ck.json -o trained.json\n"
+      "  strata train --resume ck.json --data train.csv -o trained.json\n\n"
+      "SIGINT (Ctrl-C) or SIGTERM stops training after the current batch, saves the\n"
+      "state to --checkpoint (or OUT.checkpoint.json) and exits with code 130;\n"
+      "--resume then reaches the same net as a training that was never stopped.");
+  for (const char* name :
+       {"--rounds", "--batch-size", "--method", "--learning-rate", "--momentum", "--l2",
+        "--gradient-clipping", "--schedule", "--step-size", "--gamma", "--loss", "--seed",
+        "--no-shuffle", "--validation-split", "--input-scale"})
+    given.resumable.push_back(cmd->get_option(name));
   cmd->callback([args, given] { run_train(*args, given); });
 }
 

@@ -26,7 +26,7 @@ std::optional<double> number_or_null(const json& j, const char* key) {
 
 void save_checkpoint(const std::filesystem::path& path, const Layer& net,
                      const Optimizer& optimizer, TrainPosition position, uint64_t seed,
-                     const std::vector<RoundRecord>& history) {
+                     const std::vector<RoundRecord>& history, const json& settings) {
   json doc;
   doc["format"] = "strata-checkpoint";
   doc["version"] = 1;
@@ -51,6 +51,7 @@ void save_checkpoint(const std::filesystem::path& path, const Layer& net,
                       {"seconds", r.seconds},
                       {"examples_per_second", r.examples_per_second}});
   doc["history"] = rounds;
+  doc["settings"] = settings;
   write_file_atomically(path, doc.dump() + "\n");
 }
 
@@ -105,6 +106,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     } catch (const json::exception& e) {
       throw Error(std::string("position, seed or history: ") + e.what());
     }
+    c.settings = doc.value("settings", json::object());
     return c;
   } catch (Error& e) {
     throw e.add_context(path.string());
