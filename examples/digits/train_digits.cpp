@@ -1,6 +1,6 @@
 // The digits job with the C++ API: builds the same net as net.json in code,
 // trains it on the first 1,500 digits, evaluates it on the last 297, extracts
-// the first layer's Gamma by name and saves the trained net.
+// the first layer's Gamma by name, saves the trained net and the loss plot.
 //
 //   train_digits [DATA_DIR] [OUT_DIR]
 #include <cstdio>
@@ -29,14 +29,14 @@ int main(int argc, char** argv) {
     const Dataset train = load(data / "digits_train.csv");
     const Dataset test = load(data / "digits_test.csv");
 
-    NetChain net({{"conv1", ConvolutionLayer(32, {3, 3}).padding_size(1).biases(false)},
+    NetChain net({{"conv1", ConvolutionLayer(32, 3).padding_size(1).biases(false)},
                   {"norm1", InstanceNormalizationLayer()},
                   {"ramp1", ElementwiseLayer("Ramp")},
-                  {"pool1", PoolingLayer({2, 2}).stride(2).function(PoolingFunction::Mean)},
-                  {"conv2", ConvolutionLayer(64, {3, 3}).padding_size(1).biases(false)},
+                  {"pool1", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
+                  {"conv2", ConvolutionLayer(64, 3).padding_size(1).biases(false)},
                   {"norm2", InstanceNormalizationLayer()},
                   {"ramp2", ElementwiseLayer("Ramp")},
-                  {"pool2", PoolingLayer({2, 2}).stride(2).function(PoolingFunction::Mean)},
+                  {"pool2", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
                   {"flatten", FlattenLayer()},
                   {"linear", LinearLayer(10)},
                   {"softmax", SoftmaxLayer()}},
@@ -65,8 +65,10 @@ int main(int argc, char** argv) {
     std::printf("\n");
 
     std::filesystem::create_directories(out);
-    save_net(out / "digits-net-cpp.json", net);
-    std::printf("wrote %s\n", (out / "digits-net-cpp.json").c_str());
+    save_net(out / "digits-net.json", net);
+    write_loss_plot(out / "digits-loss.svg", result);
+    std::printf("wrote %s and %s\n", (out / "digits-net.json").c_str(),
+                (out / "digits-loss.svg").c_str());
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "train_digits: %s\n", e.what());
