@@ -54,8 +54,10 @@ NetGraph::NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>
     if (outputs_.empty()) throw Error("no connection goes to an output of the graph (#Output)");
     auto declare = [](std::vector<Port>& ports, const PortShapes& shapes, const char* what) {
       for (const auto& [name, shape] : shapes) {
+        // Named, not a structured binding: clang 14 cannot capture those.
+        const std::string& port = name;
         auto it =
-            std::find_if(ports.begin(), ports.end(), [&](const Port& p) { return p.name == name; });
+            std::find_if(ports.begin(), ports.end(), [&](const Port& p) { return p.name == port; });
         if (it == ports.end())
           throw Error(std::string(what) + " #" + name + " has a shape but no connection");
         it->shape = shape;
