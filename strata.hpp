@@ -33,3 +33,4 @@
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "serialization/tensor_json.hpp"
+#include "serialization/json_document.hpp"

@@ -7,6 +7,7 @@
 #include "graph/net_graph.hpp"
 #include "layers/registry.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/json_document.hpp"
 #include "serialization/tensor_json.hpp"
 
 namespace strata {
@@ -280,17 +281,7 @@ std::unique_ptr<Layer> net_from_json(const json& document) {
 
 std::unique_ptr<Layer> parse_net(std::string_view text, std::string_view source) {
   try {
-    json document;
-    try {
-      document = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-      // nlohmann's message already says "at line L, column C".
-      std::string what = e.what();
-      const auto colon = what.find("] ");
-      throw Error("malformed JSON: " +
-                  (colon == std::string::npos ? what : what.substr(colon + 2)));
-    }
-    return net_from_json(document);
+    return net_from_json(parse_json_document(text));
   } catch (Error& e) {
     throw e.add_context(std::string(source));
   }
