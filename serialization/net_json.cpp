@@ -47,9 +47,18 @@ Shape shape_from_json(const json& j, const std::string& where) {
                d.get<int64_t>() <= (int64_t{1} << 31)) {
       dims.push_back(d.get<int64_t>());
     } else {
-      throw Error(where + "[" + std::to_string(i) + "]: expected a positive size or null, got " +
+      throw Error(where + "[" + std::to_string(i) +
+                  "]: expected a positive size or null (a size is at most 2147483648), got " +
                   d.dump());
     }
+  }
+  Dims known;
+  for (int64_t d : dims)
+    if (d != kUnknownDim) known.push_back(d);
+  try {
+    checked_num_elements(known);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.message());
   }
   return Shape(dims);
 }
