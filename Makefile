@@ -1,21 +1,35 @@
 # The two commands of the README, and the steps they are built from.
 #   make run    the main job
 #   make test   the test suite
+# Reliability checks (each in its own build directory):
+#   make test-sanitize   the test suite under AddressSanitizer + UBSan
+#   make test-tsan       the thread-safety test under ThreadSanitizer
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 60)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PACKAGES = cmake g++ make libeigen3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev doctest-dev \
            libcli11-dev libbenchmark-dev libxml2-utils
+FUZZ_PACKAGES = clang-14 libfuzzer-14-dev
+FUZZ_SECONDS ?= 60
+# Builds for the checks: no examples, and -g so that reports name source lines.
+CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_EXAMPLES=OFF
 
-.PHONY: deps configure build run test bench install clean format
+.PHONY: deps fuzz-deps configure build run test test-sanitize test-tsan fuzz bench install \
+        clean format
 
-# Installs with apt-get whatever of PACKAGES is missing (needs root).
-deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+# Installs with apt-get whatever of the given packages is missing (needs root).
+install_missing = @missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+
+deps:
+	$(call install_missing,$(PACKAGES))
+
+fuzz-deps: deps
+	$(call install_missing,$(FUZZ_PACKAGES))
 
 configure: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
@@ -29,6 +43,29 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Every test with the library and the tests instrumented; the first report
+# fails the test.
+test-sanitize: deps
+	cmake -S . -B $(BUILD)-sanitize -DSTRATA_SANITIZE=ON $(CHECK_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# One net applied from 8 threads at once. OpenMP is off: an uninstrumented
+# OpenMP runtime would hide its synchronization from TSan (false reports), and
+# the point is strata's own sharing of data between threads.
+test-tsan: deps
+	cmake -S . -B $(BUILD)-tsan -DSTRATA_TSAN=ON -DSTRATA_OPENMP=OFF $(CHECK_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-tsan -j $(JOBS) --target strata_thread_tests
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./$(BUILD)-tsan/tests/strata_thread_tests
+
+# The libFuzzer targets in fuzz/, built with clang, each run for FUZZ_SECONDS.
+fuzz: fuzz-deps
+	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DSTRATA_BUILD_FUZZ=ON \
+	  -DSTRATA_OPENMP=OFF -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_CLI=OFF $(CHECK_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
 bench: deps
 	cmake -S . -B $(BUILD)-bench -DSTRATA_BUILD_BENCH=ON -DSTRATA_BUILD_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-bench -j $(JOBS) --target bench_all
@@ -41,4 +78,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-bench
+	rm -rf $(BUILD) $(BUILD)-bench $(BUILD)-sanitize $(BUILD)-tsan $(BUILD)-fuzz

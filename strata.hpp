@@ -28,6 +28,7 @@
 #include "serialization/atomic_file.hpp"
 #include "serialization/checkpoint.hpp"
 #include "serialization/csv.hpp"
+#include "serialization/json_document.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "serialization/tensor_json.hpp"

@@ -15,9 +15,13 @@ using Dims = std::vector<int64_t>;
 // Marks a dimension not yet known (`null` in a net file).
 inline constexpr int64_t kUnknownDim = -1;
 
+// The most elements a tensor may have (4 TiB of floats): far beyond any real
+// net, and small enough that arithmetic on sizes cannot overflow.
+inline constexpr int64_t kMaxElements = int64_t{1} << 40;
+
 // The product of dims; throws strata::Error on a negative dimension or when
 // the product exceeds `limit` (so sizes are checked before any allocation).
-int64_t checked_num_elements(const Dims& dims, int64_t limit = int64_t{1} << 40);
+int64_t checked_num_elements(const Dims& dims, int64_t limit = kMaxElements);
 
 // "[8, 16, 16]".
 std::string to_string(const Dims& dims);

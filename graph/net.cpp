@@ -1,6 +1,8 @@
 #include "graph/net.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <set>
 
 #include "core/error.hpp"
@@ -22,6 +24,16 @@ void add_into(Tensor& acc, const Tensor& g) {
   acc.vec() += g.vec();
 }
 
+// Names for a message, the first few of them: a net may have a million.
+std::string some_names(const std::vector<const std::string*>& names) {
+  constexpr size_t kShown = 20;
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i)
+    s += (s.empty() ? "" : ", ") + *names[i];
+  if (names.size() > kShown) s += ", ... (" + std::to_string(names.size()) + " in all)";
+  return s;
+}
+
 }  // namespace
 
 Net::Net(std::vector<Port> inputs, std::vector<Port> outputs)
@@ -31,6 +43,8 @@ Net::Net(const Net& other)
     : Layer(other),
       output_sources_(other.output_sources_),
       order_(other.order_),
+      by_name_(other.by_name_),
+      consumers_(other.consumers_),
       uses_(other.uses_),
       input_uses_(other.input_uses_),
       array_offset_(other.array_offset_) {
@@ -49,26 +63,27 @@ void Net::set_layers(std::vector<LayerEntry> layers) {
     if (!layer) throw Error("layer " + name + " is empty");
     nodes_.push_back({name, std::move(layer), {}});
   }
+  by_name_.resize(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    by_name_[i] = i;
+  std::sort(by_name_.begin(), by_name_.end(),
+            [&](size_t a, size_t b) { return nodes_[a].name < nodes_[b].name; });
 }
 
 size_t Net::layer_index(std::string_view name) const {
-  std::string names;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].name == name) return i;
-    names += (names.empty() ? "" : ", ") + nodes_[i].name;
-  }
-  throw Error("no layer named \"" + std::string(name) + "\" (there are: " + names + ")");
+  const auto it =
+      std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                       [&](size_t k, std::string_view n) { return nodes_[k].name < n; });
+  if (it != by_name_.end() && nodes_[*it].name == name) return *it;
+  std::vector<const std::string*> names;
+  for (const auto& n : nodes_)
+    names.push_back(&n.name);
+  throw Error("no layer named \"" + std::string(name) + "\" (there are: " + some_names(names) +
+              ")");
 }
 
-std::vector<size_t> Net::consumers(size_t i) const {
-  std::vector<size_t> out;
-  for (size_t k = 0; k < nodes_.size(); ++k)
-    for (const auto& s : nodes_[k].sources)
-      if (s.node == i) {
-        out.push_back(k);
-        break;
-      }
-  return out;
+const std::vector<size_t>& Net::consumers(size_t i) const {
+  return consumers_.at(i);
 }
 
 std::string Net::describe_source(const Source& s) const {
@@ -113,28 +128,36 @@ void Net::finish(std::vector<Source> output_sources) {
         throw Error(nodes_[k].name + "." + nodes_[k].layer->outputs()[j].name +
                     " is not connected to anything");
 
-  // Topological order (Kahn's algorithm, lowest index first: a chain keeps its order).
-  std::vector<int> pending(nodes_.size(), 0);
+  // Who reads each layer, each reader once, in index order.
+  consumers_.assign(nodes_.size(), {});
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (const auto& s : nodes_[k].sources)
+      if (s.node != kNetPort && (consumers_[s.node].empty() || consumers_[s.node].back() != k))
+        consumers_[s.node].push_back(k);
+
+  // Topological order (Kahn's algorithm, lowest index first: a chain keeps
+  // its order), in O(n log n) so that a net of a million layers loads.
+  std::vector<size_t> pending(nodes_.size(), 0);  // sources not yet ordered
   for (size_t k = 0; k < nodes_.size(); ++k)
     for (const auto& s : nodes_[k].sources)
       if (s.node != kNetPort) ++pending[k];
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    if (pending[k] == 0) ready.push(k);
   order_.clear();
-  std::vector<bool> done(nodes_.size(), false);
-  while (order_.size() < nodes_.size()) {
-    size_t next = kNetPort;
-    for (size_t k = 0; k < nodes_.size() && next == kNetPort; ++k)
-      if (!done[k] && pending[k] == 0) next = k;
-    if (next == kNetPort) {
-      std::string cycle;
-      for (size_t k = 0; k < nodes_.size(); ++k)
-        if (!done[k]) cycle += (cycle.empty() ? "" : ", ") + nodes_[k].name;
-      throw Error("the connections form a cycle through: " + cycle);
-    }
-    done[next] = true;
+  while (!ready.empty()) {
+    const size_t next = ready.top();
+    ready.pop();
     order_.push_back(next);
-    for (size_t k = 0; k < nodes_.size(); ++k)
+    for (size_t k : consumers_[next])
       for (const auto& s : nodes_[k].sources)
-        if (s.node == next) --pending[k];
+        if (s.node == next && --pending[k] == 0) ready.push(k);
+  }
+  if (order_.size() < nodes_.size()) {
+    std::vector<const std::string*> cycle;
+    for (size_t k = 0; k < nodes_.size(); ++k)
+      if (pending[k] > 0) cycle.push_back(&nodes_[k].name);
+    throw Error("the connections form a cycle through: " + some_names(cycle));
   }
 
   array_offset_.clear();
@@ -147,57 +170,92 @@ void Net::finish(std::vector<Source> output_sources) {
   infer_shapes();
 }
 
-void Net::link(const Source& from, Shape& to_shape, const std::string& to_name) {
+bool Net::link(const Source& from, Shape& to_shape, size_t to_node, size_t to_port) {
   const Shape& from_shape = source_shape(from);
   auto merged = merge(from_shape, to_shape);
   if (!merged)
-    throw Error(to_name + " expects " + to_shape.to_string() + ", but " + describe_source(from) +
-                " gives " + from_shape.to_string());
+    throw Error((to_node == kNetPort
+                     ? "#" + outputs_[to_port].name
+                     : nodes_[to_node].name + "." + nodes_[to_node].layer->inputs()[to_port].name) +
+                " expects " + to_shape.to_string() + ", but " + describe_source(from) + " gives " +
+                from_shape.to_string());
+  const bool changed = !(*merged == from_shape);
   if (from.node == kNetPort) {
     inputs_[from.port].shape = *merged;
   } else {
     nodes_[from.node].layer->constrain_output(from.port, *merged);
   }
   to_shape = *merged;
+  return changed;
 }
 
 void Net::infer() {
-  // Shapes flow along connections both ways until nothing changes.
+  // Shapes flow along connections both ways until nothing changes. A layer
+  // is inferred again only when a connection told it something new: with
+  // nets in nets, inferring every layer every time would take time
+  // exponential in the depth of nesting, and a million-layer chain would
+  // take minutes.
+  std::vector<char> stale(nodes_.size(), 0);
+  auto infer_layer = [&](size_t k) {
+    Node& n = nodes_[k];
+    stale[k] = 0;
+    try {
+      return n.layer->infer_shapes();
+    } catch (Error& e) {
+      // The conflict came with the connected shapes: say where they came from.
+      std::string from;
+      for (size_t p = 0; p < n.sources.size(); ++p)
+        from += std::string(from.empty() ? "" : "; ") + n.name + "." + n.layer->inputs()[p].name +
+                " is " + n.layer->inputs()[p].shape.to_string() + " from " +
+                describe_source(n.sources[p]);
+      throw Error(std::string(e.what()) + " (" + from + ")").add_context(n.layer->describe(n.name));
+    }
+  };
+  // Links input p of layer k to its source; marks whichever end learnt something.
+  auto link_input = [&](size_t k, size_t p) {
+    Node& n = nodes_[k];
+    Shape shape = n.layer->inputs()[p].shape;
+    bool changed = link(n.sources[p], shape, k, p);
+    if (changed && n.sources[p].node != kNetPort) stale[n.sources[p].node] = 1;
+    if (n.layer->constrain_input(p, shape)) {
+      stale[k] = 1;
+      changed = true;
+    }
+    return changed;
+  };
+
+  // Each layer first learns what its own arrays and options say, so that a
+  // conflict is then reported on the connection, naming both ends.
+  for (size_t k : order_) {
+    try {
+      nodes_[k].layer->infer_shapes();
+    } catch (Error& e) {
+      throw e.add_context(nodes_[k].layer->describe(nodes_[k].name));
+    }
+  }
   for (int round = 0; round < 1000; ++round) {
     bool changed = false;
-    // Each layer first learns what its own arrays and options say, so that a
-    // conflict is then reported on the connection, naming both ends.
+    // Forward, in execution order: shapes flow from the inputs to the outputs.
     for (size_t k : order_) {
-      try {
-        changed |= nodes_[k].layer->infer_shapes();
-      } catch (Error& e) {
-        throw e.add_context(nodes_[k].layer->describe(nodes_[k].name));
-      }
-    }
-    for (size_t k : order_) {
-      Node& n = nodes_[k];
-      for (size_t p = 0; p < n.sources.size(); ++p) {
-        Shape shape = n.layer->inputs()[p].shape;
-        link(n.sources[p], shape, n.name + "." + n.layer->inputs()[p].name);
-        changed |= n.layer->constrain_input(p, shape);
-      }
-      try {
-        changed |= n.layer->infer_shapes();
-      } catch (Error& e) {
-        // The conflict came with the connected shapes: say where they came from.
-        std::string from;
-        for (size_t p = 0; p < n.sources.size(); ++p)
-          from += std::string(from.empty() ? "" : "; ") + n.name + "." + n.layer->inputs()[p].name +
-                  " is " + n.layer->inputs()[p].shape.to_string() + " from " +
-                  describe_source(n.sources[p]);
-        throw Error(std::string(e.what()) + " (" + from + ")")
-            .add_context(n.layer->describe(n.name));
-      }
+      for (size_t p = 0; p < nodes_[k].sources.size(); ++p)
+        changed |= link_input(k, p);
+      if (stale[k]) changed |= infer_layer(k);
     }
     for (size_t i = 0; i < output_sources_.size(); ++i) {
-      Shape before = outputs_[i].shape;
-      link(output_sources_[i], outputs_[i].shape, "#" + outputs_[i].name);
+      const Shape before = outputs_[i].shape;
+      if (link(output_sources_[i], outputs_[i].shape, kNetPort, i)) {
+        changed = true;
+        if (output_sources_[i].node != kNetPort) stale[output_sources_[i].node] = 1;
+      }
       changed |= !(before == outputs_[i].shape);
+    }
+    // Backward: what the outputs and later layers say flows to earlier ones.
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+      const size_t k = *it;
+      if (!stale[k]) continue;
+      changed |= infer_layer(k);
+      for (size_t p = 0; p < nodes_[k].sources.size(); ++p)
+        changed |= link_input(k, p);
     }
     if (!changed) return;
   }

@@ -57,8 +57,8 @@ class Net : public Layer {
   const std::string& layer_name(size_t i) const { return nodes_.at(i).name; }
   // Index of a layer by name; throws an Error listing the names there are.
   size_t layer_index(std::string_view name) const;
-  // The layers that read an output of layer i.
-  std::vector<size_t> consumers(size_t i) const;
+  // The layers that read an output of layer i, in index order.
+  const std::vector<size_t>& consumers(size_t i) const;
   // Where the net's output port i comes from.
   struct Source;
   const Source& output_source(size_t i) const { return output_sources_.at(i); }
@@ -102,13 +102,17 @@ class Net : public Layer {
  private:
   std::string describe_source(const Source& s) const;
   const Shape& source_shape(const Source& s) const;
-  // Merges the shapes at both ends of a connection; errors name both ends.
-  void link(const Source& from, Shape& to_shape, const std::string& to_name);
+  // Merges the shapes at both ends of a connection into input `to_port` of
+  // layer `to_node` (kNetPort: into the net's output `to_port`); errors name
+  // both ends. Returns whether the source's shape changed.
+  bool link(const Source& from, Shape& to_shape, size_t to_node, size_t to_port);
 
-  std::vector<size_t> order_;           // execution order of nodes_
-  std::vector<std::vector<int>> uses_;  // per node, per output: how many readers
-  std::vector<int> input_uses_;         // per net input: how many readers
-  std::vector<size_t> array_offset_;    // per node: offset into all_arrays()
+  std::vector<size_t> order_;                   // execution order of nodes_
+  std::vector<size_t> by_name_;                 // nodes_ indices sorted by name, for layer_index
+  std::vector<std::vector<size_t>> consumers_;  // per node: the nodes reading it
+  std::vector<std::vector<int>> uses_;          // per node, per output: how many readers
+  std::vector<int> input_uses_;                 // per net input: how many readers
+  std::vector<size_t> array_offset_;            // per node: offset into all_arrays()
 };
 
 }  // namespace strata

@@ -25,10 +25,11 @@ Endpoint parse_endpoint(const std::string& text) {
   return {false, text.substr(0, dot), text.substr(dot + 1)};
 }
 
-void add_port(std::vector<Port>& ports, const std::string& name) {
-  for (const auto& p : ports)
-    if (p.name == name) return;
-  ports.push_back({name, Shape()});
+// Adds a port unless it is there; `index` finds ports by name (a graph may
+// have very many).
+void add_port(std::vector<Port>& ports, std::map<std::string, size_t>& index,
+              const std::string& name) {
+  if (index.emplace(name, ports.size()).second) ports.push_back({name, Shape()});
 }
 
 }  // namespace
@@ -41,28 +42,28 @@ NetGraph::NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>
     if (nodes_.empty()) throw Error("a graph needs at least one layer");
 
     // The net's own ports, in order of first use.
+    std::map<std::string, size_t> input_index, output_index;
     for (const auto& c : connections_) {
       const Endpoint from = parse_endpoint(c.from), to = parse_endpoint(c.to);
-      if (from.net_port) add_port(inputs_, from.layer);
-      if (to.net_port) add_port(outputs_, to.layer);
+      if (from.net_port) add_port(inputs_, input_index, from.layer);
+      if (to.net_port) add_port(outputs_, output_index, to.layer);
     }
     for (const auto& in : inputs_)
-      for (const auto& out : outputs_)
-        if (in.name == out.name)
-          throw Error("#" + in.name + " is used both as a source and as a destination");
+      if (output_index.count(in.name))
+        throw Error("#" + in.name + " is used both as a source and as a destination");
     if (inputs_.empty()) throw Error("no connection comes from an input of the graph (#Input)");
     if (outputs_.empty()) throw Error("no connection goes to an output of the graph (#Output)");
-    auto declare = [](std::vector<Port>& ports, const PortShapes& shapes, const char* what) {
+    auto declare = [](std::vector<Port>& ports, const std::map<std::string, size_t>& index,
+                      const PortShapes& shapes, const char* what) {
       for (const auto& [name, shape] : shapes) {
-        auto it =
-            std::find_if(ports.begin(), ports.end(), [&](const Port& p) { return p.name == name; });
-        if (it == ports.end())
+        const auto it = index.find(name);
+        if (it == index.end())
           throw Error(std::string(what) + " #" + name + " has a shape but no connection");
-        it->shape = shape;
+        ports[it->second].shape = shape;
       }
     };
-    declare(inputs_, inputs, "input");
-    declare(outputs_, outputs, "output");
+    declare(inputs_, input_index, inputs, "input");
+    declare(outputs_, output_index, outputs, "output");
 
     // Layers with any number of inputs get one per connection into them.
     std::vector<size_t> variadic_count(nodes_.size(), 0);
@@ -94,10 +95,7 @@ NetGraph::NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>
         const Endpoint from = parse_endpoint(c.from), to = parse_endpoint(c.to);
         Source src;
         if (from.net_port) {
-          src = {kNetPort, static_cast<size_t>(
-                               std::find_if(inputs_.begin(), inputs_.end(),
-                                            [&](const Port& p) { return p.name == from.layer; }) -
-                               inputs_.begin())};
+          src = {kNetPort, input_index.at(from.layer)};
         } else {
           const size_t k = layer_index(from.layer);
           const Layer& l = *nodes_[k].layer;
@@ -107,10 +105,7 @@ NetGraph::NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>
           src = {k, from.port.empty() ? 0 : l.output_index(from.port)};
         }
         if (to.net_port) {
-          const size_t i =
-              static_cast<size_t>(std::find_if(outputs_.begin(), outputs_.end(),
-                                               [&](const Port& p) { return p.name == to.layer; }) -
-                                  outputs_.begin());
+          const size_t i = output_index.at(to.layer);
           if (output_sources[i].node != kNetPort - 1)
             throw Error("#" + to.layer + " is connected twice");
           output_sources[i] = src;

@@ -213,6 +213,9 @@ ConvolutionLayer& ConvolutionLayer::dilation(SpatialSizes value) {
 ConvolutionLayer& ConvolutionLayer::channel_groups(int64_t value) {
   if (value < 1)
     throw Error("ChannelGroups: expected an integer of at least 1, got " + std::to_string(value));
+  if (value > kMaxSpatialSize)
+    throw Error("ChannelGroups: expected an integer of at most " + std::to_string(kMaxSpatialSize) +
+                ", got " + std::to_string(value));
   groups_ = value;
   forget_inferred_shapes();
   return *this;
@@ -325,9 +328,14 @@ void ConvolutionLayer::infer() {
   for (size_t d = 0; d < r; ++d)
     w[2 + d] = (*kernel_size_)[d];
   constrain_array(kWeights, w, "[OutputChannels, input channels / ChannelGroups, KernelSize…]");
-  if (arrays_[kWeights].shape.dim_known(1))
-    constrain_input(0, channels_and_spatial(arrays_[kWeights].shape[1] * groups_, r),
+  if (arrays_[kWeights].shape.dim_known(1)) {
+    const int64_t per_group = arrays_[kWeights].shape[1];
+    if (per_group > kMaxElements / groups_)
+      throw Error("Weights: " + std::to_string(per_group) + " input channels per group times " +
+                  groups_text + " is too many channels");
+    constrain_input(0, channels_and_spatial(per_group * groups_, r),
                     "channels fixed by Weights and ChannelGroups");
+  }
   if (biases()) constrain_array(kBiases, Shape{out_channels}, "one per output channel");
 
   // Output sizes from the input; input sizes from the output where stride 1

@@ -27,6 +27,20 @@ size_t index_by_name(const std::vector<T>& items, std::string_view name, const c
               "\" (there are: " + join(names) + ")");
 }
 
+// Refuses a shape too large for a tensor as soon as it is known, so that the
+// layers' arithmetic on dimensions (products, window sizes) cannot overflow.
+void check_size(const Shape& shape, const std::string& name) {
+  int64_t n = 1;
+  for (size_t i = 0; i < shape.rank(); ++i) {
+    const int64_t d = shape[i];
+    if (d == kUnknownDim || d == 0) continue;
+    if (d < 0 || d > kMaxElements / n)
+      throw Error(name + ": shape " + shape.to_string() + " has more than " +
+                  std::to_string(kMaxElements) + " elements");
+    n *= d;
+  }
+}
+
 bool constrain(Shape& target, const Shape& shape, const std::string& name, std::string_view why) {
   auto merged = merge(target, shape);
   if (!merged) {
@@ -34,6 +48,7 @@ bool constrain(Shape& target, const Shape& shape, const std::string& name, std::
     if (!why.empty()) msg += " (" + std::string(why) + ")";
     throw Error(msg + ", but it is " + target.to_string());
   }
+  check_size(*merged, name);
   if (*merged == target) return false;
   target = std::move(*merged);
   return true;
@@ -211,8 +226,14 @@ int64_t option_integer(const nlohmann::json& value, const std::string& key, int6
       !(value.is_number_float() && value.get<double>() == std::floor(value.get<double>())))
     throw Error(key + ": expected an integer, got " + value.dump());
   const double d = value.get<double>();
-  if (d < static_cast<double>(min) || d > 1e15)
+  if (d < static_cast<double>(min))
     throw Error(key + ": expected an integer of at least " + std::to_string(min) + ", got " +
+                value.dump());
+  // Far beyond any real size, and small enough that sums and products of two
+  // sizes cannot overflow.
+  constexpr int64_t kMax = int64_t{1} << 31;
+  if (d > static_cast<double>(kMax))
+    throw Error(key + ": expected an integer of at most " + std::to_string(kMax) + ", got " +
                 value.dump());
   return static_cast<int64_t>(d);
 }

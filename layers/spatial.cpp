@@ -35,9 +35,11 @@ void SpatialSizes::validate(const std::string& key, int64_t min) const {
   check_list_length(values_.size(), key,
                     uniform_ ? std::to_string(values_[0]) : list_string(values_));
   for (int64_t v : values_)
-    if (v < min)
-      throw Error(key + ": expected integers of at least " + std::to_string(min) + ", got " +
-                  (uniform_ ? std::to_string(v) : list_string(values_)));
+    if (v < min || v > kMaxSpatialSize)
+      throw Error(
+          key + ": expected integers of at " +
+          (v < min ? "least " + std::to_string(min) : "most " + std::to_string(kMaxSpatialSize)) +
+          ", got " + (uniform_ ? std::to_string(v) : list_string(values_)));
 }
 
 nlohmann::json SpatialSizes::to_json() const {
@@ -86,6 +88,9 @@ void PaddingSize::validate(const std::string& key) const {
   for (size_t d = 0; d < before_.size(); ++d)
     if (before_[d] < 0 || after_[d] < 0)
       throw Error(key + ": expected integers of at least 0, got " + to_json().dump());
+    else if (before_[d] > kMaxSpatialSize || after_[d] > kMaxSpatialSize)
+      throw Error(key + ": expected integers of at most " + std::to_string(kMaxSpatialSize) +
+                  ", got " + to_json().dump());
 }
 
 nlohmann::json PaddingSize::to_json() const {

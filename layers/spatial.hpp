@@ -18,6 +18,9 @@ namespace strata {
 
 // Spatial dimensions a window layer supports.
 inline constexpr size_t kMaxSpatialRank = 3;
+// The largest kernel size, stride, dilation or padding: far beyond any real
+// net, and small enough that window arithmetic cannot overflow.
+inline constexpr int64_t kMaxSpatialSize = int64_t{1} << 31;
 
 // An integer option given per spatial dimension (KernelSize, Stride,
 // Dilation): one number for every dimension, or a list of 1 to 3 numbers, one

@@ -149,7 +149,7 @@ CsvDataset parse_csv_dataset(std::string_view text) {
   for (size_t pos = 0; pos < text.size();) {
     const size_t newline = std::min(text.find('\n', pos), text.size());
     std::string_view line = text.substr(pos, newline - pos);
-    pos = newline + 1;
+    pos = std::min(newline + 1, text.size());  // the last line may have no newline
     ++line_number;
     if (line.ends_with('\r')) line.remove_suffix(1);
     if (trim(line).empty()) continue;
@@ -162,9 +162,15 @@ CsvDataset parse_csv_dataset(std::string_view text) {
         throw Error(at_line(line_number) +
                     ": 1 column, but a dataset needs at least one feature column and the target "
                     "(the last column)");
-      // Room for every row at once, judging by the number of lines left.
+      // Room for every row at once, judging by the number of lines left and
+      // by how many rows of this many cells the text can hold (each cell a
+      // character and a comma at least), so that hostile text with many
+      // columns and many blank lines cannot ask for a huge allocation.
+      const size_t rest = text.size() - pos;
       const size_t lines =
-          static_cast<size_t>(std::count(text.begin() + pos, text.end(), '\n')) + 1;
+          std::min(static_cast<size_t>(std::count(text.begin() + pos, text.end(), '\n')),
+                   rest / (2 * columns - 1)) +
+          1;
       features.reserve(lines * (columns - 1));
       targets.reserve(lines);
       if (looks_like_header(row)) {

@@ -7,6 +7,7 @@
 #include "graph/net_graph.hpp"
 #include "layers/registry.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/json_document.hpp"
 #include "serialization/tensor_json.hpp"
 
 namespace strata {
@@ -46,9 +47,18 @@ Shape shape_from_json(const json& j, const std::string& where) {
                d.get<int64_t>() <= (int64_t{1} << 31)) {
       dims.push_back(d.get<int64_t>());
     } else {
-      throw Error(where + "[" + std::to_string(i) + "]: expected a positive size or null, got " +
+      throw Error(where + "[" + std::to_string(i) +
+                  "]: expected a positive size or null (a size is at most 2147483648), got " +
                   d.dump());
     }
+  }
+  Dims known;
+  for (int64_t d : dims)
+    if (d != kUnknownDim) known.push_back(d);
+  try {
+    checked_num_elements(known);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.message());
   }
   return Shape(dims);
 }
@@ -280,17 +290,7 @@ std::unique_ptr<Layer> net_from_json(const json& document) {
 
 std::unique_ptr<Layer> parse_net(std::string_view text, std::string_view source) {
   try {
-    json document;
-    try {
-      document = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-      // nlohmann's message already says "at line L, column C".
-      std::string what = e.what();
-      const auto colon = what.find("] ");
-      throw Error("malformed JSON: " +
-                  (colon == std::string::npos ? what : what.substr(colon + 2)));
-    }
-    return net_from_json(document);
+    return net_from_json(parse_json_document(text));
   } catch (Error& e) {
     throw e.add_context(std::string(source));
   }

@@ -70,14 +70,23 @@ std::string python_shape(const Dims& shape) {
 // writes (never eval'd). Nesting is bounded so hostile input cannot overflow
 // the stack.
 
+struct PyEntry;
+
 struct PyValue {
   enum class Kind { String, Integer, Bool, None, Tuple, List, Dict };
   Kind kind = Kind::None;
   std::string text;
   int64_t integer = 0;
   bool boolean = false;
-  std::vector<PyValue> items;                            // Tuple, List
-  std::vector<std::pair<std::string, PyValue>> entries;  // Dict (string keys)
+  std::vector<PyValue> items;    // Tuple, List
+  std::vector<PyEntry> entries;  // Dict
+};
+
+// A dict entry. A struct defined after PyValue rather than a std::pair: with
+// clang, std::pair of the then incomplete PyValue does not compile.
+struct PyEntry {
+  std::string key;
+  PyValue value;
 };
 
 const char* kind_name(PyValue::Kind kind) {
@@ -212,9 +221,9 @@ class HeaderParser {
       const size_t key_start = pos_;
       std::string key = parse_string();
       for (const auto& entry : v.entries)
-        if (entry.first == key) fail_at("duplicate key '" + key + "'", key_start);
+        if (entry.key == key) fail_at("duplicate key '" + key + "'", key_start);
       expect(':');
-      v.entries.emplace_back(std::move(key), parse_value(depth + 1));
+      v.entries.push_back({std::move(key), parse_value(depth + 1)});
       skip_space();
       if (peek() == ',') {
         ++pos_;

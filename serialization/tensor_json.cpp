@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/json_document.hpp"
 #include "serialization/npy.hpp"
 
 namespace strata {
@@ -197,9 +198,7 @@ Tensor read_tensor_file(const std::filesystem::path& path) {
   if (suffix != ".json") unknown_suffix(path);
   const std::string text = read_file(path);
   try {
-    return tensor_from_json(nlohmann::json::parse(text), "");
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(std::string("invalid JSON: ") + e.what()).add_context(path.string());
+    return tensor_from_json(parse_json_document(text), "");
   } catch (Error& e) {
     e.add_context(path.string());
     throw;
