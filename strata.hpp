@@ -33,3 +33,5 @@
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "serialization/tensor_json.hpp"
+#include "core/threads.hpp"
+#include "train/training_step.hpp"
