@@ -40,7 +40,7 @@ Split split_plane(int64_t n) {
 // The mean of the first few elements: a cheap first guess at the mean.
 float first_mean(const float* x, int64_t n) {
   const int64_t m = std::min(n, plane_sums::kLanes);
-  return static_cast<float>(plane_sums::sum(m, [x](int64_t i) { return x[i]; }) /
+  return static_cast<float>(plane_sums::sum(m, x, [](auto v) { return v; }) /
                             static_cast<double>(m));
 }
 
@@ -48,9 +48,9 @@ float first_mean(const float* x, int64_t n) {
 // the sums give the variance exactly, however large the mean.
 void centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
   plane_sums::sum2(
-      n, [x, c](int64_t i) { return x[i] - c; },
-      [x, c](int64_t i) {
-        const float d = x[i] - c;
+      n, x, x, [c](auto v, auto) { return v - c; },
+      [c](auto v, auto) {
+        const auto d = v - c;
         return d * d;
       },
       s1, s2);
@@ -107,14 +107,16 @@ struct Xhat {
   Xhat(double mean, float inv) : mean_hi(static_cast<float>(mean)), inv_std(inv) {
     lo = static_cast<float>((mean - mean_hi) * inv_std);
   }
-  float operator()(float x) const { return (x - mean_hi) * inv_std - lo; }
+  template <typename T>  // float or plane_sums::Vec
+  T operator()(T x) const {
+    return (x - mean_hi) * inv_std - lo;
+  }
 };
 
 // Σ dy and Σ dy·x̂ over a run.
 void grad_sums(const float* x, const float* dy, int64_t n, Xhat h, double& s, double& sx) {
   plane_sums::sum2(
-      n, [dy](int64_t i) { return dy[i]; }, [x, dy, h](int64_t i) { return dy[i] * h(x[i]); }, s,
-      sx);
+      n, x, dy, [](auto, auto g) { return g; }, [h](auto v, auto g) { return g * h(v); }, s, sx);
 }
 
 // dx = g·(dy − mean(dy) − x̂·mean(dy·x̂)) over a run.
