@@ -51,9 +51,19 @@ ConstMatrixMap Tensor::matrix(int64_t rows, int64_t cols) const {
   return {data_.data(), rows, cols};
 }
 
-void Tensor::resize(const Dims& shape) {
-  const int64_t n = checked_num_elements(shape);
-  shape_ = shape;
+void Tensor::resize(std::span<const int64_t> shape) {
+  // The product as checked_num_elements computes it, without building a Dims;
+  // on a bad shape, checked_num_elements throws its error.
+  constexpr int64_t limit = int64_t{1} << 40;
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d != 0 && n > limit / d)) {
+      checked_num_elements(Dims(shape.begin(), shape.end()), limit);
+      break;
+    }
+    n *= d;
+  }
+  shape_.assign(shape.begin(), shape.end());
   data_.resize(static_cast<size_t>(n));
 }
 

@@ -2,8 +2,16 @@
 // A tensor that holds a batch has the batch as its leading dimension.
 #pragma once
 
+// GCC 12 with -march=native reports -W(maybe-)uninitialized false positives
+// inside Eigen 3.4's AVX-512 GEMM (Eigen's own code, instantiated wherever a
+// product is used); they are silenced for Eigen's headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
+#pragma GCC diagnostic pop
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -49,8 +57,13 @@ class Tensor {
   ConstMatrixMap matrix(int64_t rows, int64_t cols) const;
 
   // Changes the shape, keeping the allocation when it is large enough (so a
-  // buffer reused every step allocates only once). Contents are unspecified.
-  void resize(const Dims& shape);
+  // buffer reused every step allocates only once: neither the shape nor the
+  // values are reallocated). Contents are unspecified.
+  void resize(const Dims& shape) { resize(std::span<const int64_t>(shape)); }
+  void resize(std::initializer_list<int64_t> shape) {
+    resize(std::span<const int64_t>(shape.begin(), shape.size()));
+  }
+  void resize(std::span<const int64_t> shape);
   // Same elements, another shape with the same number of elements.
   Tensor reshaped(Dims shape) const;
   void fill(float value);

@@ -17,7 +17,23 @@ struct NetWorkspace : Workspace {
   std::vector<std::vector<Tensor>> grads;    // gradients of those values
   std::vector<std::vector<Tensor>> scratch;  // per node, per input port: gradients to add
   bool forward_done = false;
+  // Kept here so that a step allocates nothing once warm.
+  std::vector<std::vector<char>> filled;  // per node, per output: gradient received
+  std::vector<char> in_filled;            // per net input: gradient received
+  std::vector<const Tensor*> args, outs, gouts;
+  std::vector<Tensor*> results, gins;
 };
+
+// Does a batch of shape `d` hold examples of `shape`? (fits() without
+// building the example's Dims.)
+bool fits_batch(const Dims& d, const Shape& shape) {
+  if (d.empty()) return false;
+  if (!shape.rank_known()) return true;
+  if (shape.rank() != d.size() - 1) return false;
+  for (size_t i = 0; i < shape.rank(); ++i)
+    if (shape.dim_known(i) && shape[i] != d[i + 1]) return false;
+  return true;
+}
 
 void add_into(Tensor& acc, const Tensor& g) {
   if (acc.shape() != g.shape()) throw Error("internal: gradient shapes differ");
@@ -285,7 +301,9 @@ std::unique_ptr<Workspace> Net::make_workspace() const {
     ws->values.emplace_back(n.layer->outputs().size());
     ws->grads.emplace_back(n.layer->outputs().size());
     ws->scratch.emplace_back(n.layer->inputs().size());
+    ws->filled.emplace_back(n.layer->outputs().size(), 0);
   }
+  ws->in_filled.assign(inputs_.size(), 0);
   return ws;
 }
 
@@ -302,7 +320,7 @@ void Net::forward(Inputs in, Outputs out, Workspace* ws_base, const RunContext& 
   int64_t batch = -1;
   for (size_t i = 0; i < in.size(); ++i) {
     const Dims& d = in[i]->shape();
-    if (d.empty() || !fits(Dims(d.begin() + 1, d.end()), inputs_[i].shape))
+    if (!fits_batch(d, inputs_[i].shape))
       throw Error(inputs_[i].name + ": expected a batch of " + inputs_[i].shape.to_string() +
                   ", got " + to_string(d));
     if (batch >= 0 && d[0] != batch)
@@ -310,8 +328,8 @@ void Net::forward(Inputs in, Outputs out, Workspace* ws_base, const RunContext& 
                   " but other inputs have " + std::to_string(batch));
     batch = d[0];
   }
-  std::vector<const Tensor*> args;
-  std::vector<Tensor*> results;
+  auto& args = ws->args;
+  auto& results = ws->results;
   for (size_t k : order_) {
     const Node& n = nodes_[k];
     for (const auto& slot : n.layer->arrays())
@@ -341,30 +359,34 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
   auto* ws = static_cast<NetWorkspace*>(ws_base);
   if (!ws || !ws->forward_done) throw Error("backward called without a forward");
   // Gradients of values read more than once are summed; a value read once
-  // receives its gradient directly.
-  std::vector<std::vector<bool>> filled(nodes_.size());
-  for (size_t k = 0; k < nodes_.size(); ++k)
-    filled[k].assign(uses_[k].size(), false);
-  std::vector<bool> in_filled(inputs_.size(), false);
-  auto deliver = [&](const Source& s, const Tensor& g) {
+  // receives its gradient directly, by a swap of buffers (no copy).
+  for (auto& f : ws->filled)
+    std::fill(f.begin(), f.end(), 0);
+  std::fill(ws->in_filled.begin(), ws->in_filled.end(), 0);
+  // `own` is g itself when its buffer may be taken.
+  auto deliver = [&](const Source& s, const Tensor& g, Tensor* own) {
     Tensor* target = s.node != kNetPort        ? &ws->grads[s.node][s.port]
                      : s.port < in_grad.size() ? in_grad[s.port]
                                                : nullptr;
     if (!target) return;
-    auto flag = s.node == kNetPort ? in_filled.begin() + static_cast<long>(s.port)
-                                   : filled[s.node].begin() + static_cast<long>(s.port);
-    if (*flag) {
+    char& flag = s.node == kNetPort ? ws->in_filled[s.port] : ws->filled[s.node][s.port];
+    if (flag) {
       add_into(*target, g);
+    } else if (own) {
+      std::swap(*target, *own);
+      flag = 1;
     } else {
       *target = g;
-      *flag = true;
+      flag = 1;
     }
   };
   for (size_t i = 0; i < output_sources_.size(); ++i)
-    deliver(output_sources_[i], *out_grad[i]);
+    deliver(output_sources_[i], *out_grad[i], nullptr);
 
-  std::vector<const Tensor*> args, outs, gouts;
-  std::vector<Tensor*> gins;
+  auto& args = ws->args;
+  auto& outs = ws->outs;
+  auto& gouts = ws->gouts;
+  auto& gins = ws->gins;
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     const size_t k = *it;
     const Node& n = nodes_[k];
@@ -376,7 +398,7 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
       args.push_back(s.node == kNetPort ? in[s.port] : &ws->values[s.node][s.port]);
     for (size_t j = 0; j < uses_[k].size(); ++j) {
       outs.push_back(&ws->values[k][j]);
-      if (!filled[k][j]) {
+      if (!ws->filled[k][j]) {
         // No reader produced a gradient (for instance a net input's gradient
         // was not wanted): it is zero.
         ws->grads[k][j].resize(ws->values[k][j].shape());
@@ -400,10 +422,10 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
       throw e.add_context(n.layer->describe(n.name));
     }
     for (size_t p = 0; p < n.sources.size(); ++p)
-      if (gins[p]) deliver(n.sources[p], *gins[p]);
+      if (gins[p]) deliver(n.sources[p], *gins[p], gins[p]);
   }
   for (size_t i = 0; i < inputs_.size() && i < in_grad.size(); ++i)
-    if (in_grad[i] && !in_filled[i]) {
+    if (in_grad[i] && !ws->in_filled[i]) {
       in_grad[i]->resize(in[i]->shape());
       in_grad[i]->fill(0.0f);
     }

@@ -1,20 +1,14 @@
-// GCC 12 reports -W(maybe-)uninitialized false positives inside Eigen 3.4's
-// AVX-512 GEMM packing (Eigen's own code, instantiated here); the warnings are
-// silenced for Eigen's headers only, which this include brings in first.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <Eigen/Core>
-#pragma GCC diagnostic pop
-
 #include "layers/convolution.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "core/error.hpp"
+#include "layers/plane_sums.hpp"
 
 namespace strata {
 
@@ -23,18 +17,41 @@ namespace {
 using StridedMap = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 
-// Weight gradients are summed per chunk of examples, then over chunks in
-// order. The chunking depends only on the batch size, never on the thread
-// count, so every thread count gives bit-identical results.
-constexpr int64_t kMaxReduceChunks = 16;
-// About this many floats of im2col columns per work item (a few hundred KB:
-// the tile stays in cache between im2col and the GEMM).
+// Examples are split into at most this many chunks; Weights gradients are
+// summed per chunk, then over chunks in order. The chunking depends only on
+// the batch size, never on the thread count, so every thread count gives
+// bit-identical results.
+constexpr int64_t kMaxChunks = 8;
+// About this many floats of im2col columns per GEMM (a few hundred KB: the
+// columns stay in cache between im2col and the GEMM).
 constexpr int64_t kColumnBudget = int64_t{1} << 16;
+// Small images are put side by side until a GEMM has about this many columns
+// (a GEMM with few columns spends its time packing, not multiplying).
+constexpr int64_t kMinColumns = 256;
+
+// For images whose im2col columns fit the budget: where each entry of an
+// example's im2col matrix [rows, positions] comes from (an offset into the
+// example's channels of the group), or −1 for padding. im2col and col2im are
+// then a plain gather and scatter, with no per-run bookkeeping (which
+// dominates for small images).
+struct ColumnMap {
+  WindowGeometry geo;
+  int64_t channels = -1;
+  std::vector<int32_t> index;
+
+  bool matches(const WindowGeometry& g, int64_t c) const {
+    return c == channels && g.in == geo.in && g.out == geo.out && g.kernel == geo.kernel &&
+           g.stride == geo.stride && g.dilation == geo.dilation && g.before == geo.before;
+  }
+};
 
 struct ConvWorkspace : Workspace {
-  std::vector<std::vector<float>> col;   // per thread: im2col tile
-  std::vector<std::vector<float>> dcol;  // per thread: column gradients
-  std::vector<float> dw_partial;         // per chunk of examples: a Weights gradient
+  ColumnMap map;
+  std::vector<std::vector<float>> padded;  // per thread: an example's input behind a zero
+  std::vector<std::vector<float>> col;     // per thread: im2col columns
+  std::vector<std::vector<float>> dcol;    // per thread: column gradients
+  std::vector<std::vector<float>> out;     // per thread: GEMM result / gathered gradients
+  std::vector<float> dw_partial;           // per chunk of examples: a Weights gradient
 };
 
 // The sizes one application works with.
@@ -44,9 +61,15 @@ struct ConvPlan {
   int64_t in_per_group = 0, out_per_group = 0;
   int64_t rows = 0;       // im2col rows: in_per_group · kernel positions
   int64_t positions = 0;  // output positions
-  int64_t tile = 0;       // output positions per work item
-  int64_t tiles = 0;
+  // An image's columns fit the budget: `side` examples per GEMM, whole images.
+  // Otherwise (`tiled`): one example at a time, `tile` positions per GEMM.
+  bool tiled = false;
+  int64_t side = 1;
+  int64_t tile = 0, tiles = 1;
+  int64_t chunks = 1;
   bool direct = false;  // a 1×1 kernel, stride 1, no padding: the input is its own im2col
+  // Examples [first, last) of chunk c.
+  int64_t chunk_first(int64_t c) const { return c * batch / chunks; }
 };
 
 int64_t ceil_div(int64_t a, int64_t b) {
@@ -64,18 +87,20 @@ void valid_range(int64_t offset, int64_t stride, int64_t size, int64_t out, int6
 }
 
 // Walks the im2col matrix of one example and group, restricted to the output
-// positions [p0, p1): row (c, kd, kh, kw), column p holds x[c, od·sd + kd·dd −
-// bd, oh·…, ow·…] (zero in the padding). Runs along the last dimension are
-// split into padding / inside / padding parts so the inside part is a plain
-// loop. `Accumulate` false copies x into col (im2col); true adds col back
-// into x (col2im).
+// positions [p0, p1): row (c, kd, kh, kw), column p − p0 (at col + row · ld)
+// holds x[c, od·sd + kd·dd − bd, oh·…, ow·…] (zero in the padding). Runs
+// along the last dimension are split into padding / inside / padding parts so
+// the inside part is a plain loop. `Accumulate` false copies x into col
+// (im2col); true adds col back into x (col2im).
 template <bool Accumulate, typename Ptr>
 void walk_columns(Ptr x, int64_t channels, const WindowGeometry& g, int64_t p0, int64_t p1,
-                  std::conditional_t<Accumulate, const float*, float*> col) {
-  const int64_t width = p1 - p0;
-  const int64_t ohw = g.out[1] * g.out[2];
+                  std::conditional_t<Accumulate, const float*, float*> col, int64_t ld) {
   const int64_t in_hw = g.in[1] * g.in[2];
   const int64_t sw = g.stride[2];
+  // The coordinates of p0; those of later positions follow by counting.
+  const int64_t od0 = p0 / (g.out[1] * g.out[2]);
+  const int64_t oh0 = (p0 / g.out[2]) % g.out[1];
+  const int64_t ow00 = p0 % g.out[2];
   int64_t row = 0;
   for (int64_t c = 0; c < channels; ++c) {
     Ptr xc = x + c * g.in_size();
@@ -87,10 +112,9 @@ void walk_columns(Ptr x, int64_t channels, const WindowGeometry& g, int64_t p0, 
           const int64_t offw = kw * g.dilation[2] - g.before[2];
           int64_t lo, hi;
           valid_range(offw, sw, g.in[2], g.out[2], lo, hi);
-          auto* dst = col + row * width;
-          int64_t p = p0;
-          while (p < p1) {
-            const int64_t od = p / ohw, oh = (p % ohw) / g.out[2], ow0 = p % g.out[2];
+          auto* dst = col + row * ld;
+          int64_t od = od0, oh = oh0, ow0 = ow00;
+          for (int64_t p = p0; p < p1;) {
             const int64_t n = std::min(g.out[2] - ow0, p1 - p);
             const int64_t id = od * g.stride[0] + offd, ih = oh * g.stride[1] + offh;
             const bool inside = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
@@ -127,6 +151,11 @@ void walk_columns(Ptr x, int64_t channels, const WindowGeometry& g, int64_t p0, 
             }
             dst += n;
             p += n;
+            ow0 = 0;
+            if (++oh == g.out[1]) {
+              oh = 0;
+              ++od;
+            }
           }
         }
       }
@@ -134,22 +163,71 @@ void walk_columns(Ptr x, int64_t channels, const WindowGeometry& g, int64_t p0, 
   }
 }
 
-// col [rows, p1 − p0] = the im2col columns p0..p1 of x (one example, one group).
+// The im2col columns p0..p1 of x (one example, one group) into col, whose
+// rows are `ld` apart.
 void im2col(const float* x, int64_t channels, const WindowGeometry& g, int64_t p0, int64_t p1,
-            float* col) {
-  walk_columns<false, const float*>(x, channels, g, p0, p1, col);
+            float* col, int64_t ld) {
+  walk_columns<false, const float*>(x, channels, g, p0, p1, col, ld);
 }
 
 // x += the columns p0..p1 of col scattered back to where im2col took them.
-void col2im_add(const float* col, int64_t channels, const WindowGeometry& g, int64_t p0, int64_t p1,
-                float* x) {
-  walk_columns<true, float*>(x, channels, g, p0, p1, col);
+void col2im_add(const float* col, int64_t ld, int64_t channels, const WindowGeometry& g, int64_t p0,
+                int64_t p1, float* x) {
+  walk_columns<true, float*>(x, channels, g, p0, p1, col, ld);
 }
 
-void resize_per_thread(std::vector<std::vector<float>>& buffers, int64_t size) {
-  buffers.resize(static_cast<size_t>(omp_get_max_threads()));
-  for (auto& b : buffers)
-    if (b.size() < static_cast<size_t>(size)) b.resize(static_cast<size_t>(size));
+// Builds the map for one example's im2col matrix (every position).
+void build_map(ColumnMap& map, const WindowGeometry& g, int64_t channels) {
+  if (map.matches(g, channels)) return;
+  const int64_t rows = channels * g.kernel_size(), positions = g.out_size();
+  map.geo = g;
+  map.channels = channels;
+  map.index.resize(static_cast<size_t>(rows * positions));
+  // im2col of the offsets themselves: an input holding its own offset + 1
+  // (0 is padding) gives the map, by the same walk as the general case.
+  std::vector<float> offsets(static_cast<size_t>(channels * g.in_size()));
+  for (size_t i = 0; i < offsets.size(); ++i)
+    offsets[i] = static_cast<float>(i + 1);  // exact: fewer than 2^24 entries
+  std::vector<float> col(map.index.size());
+  im2col(offsets.data(), channels, g, 0, positions, col.data(), positions);
+  for (size_t i = 0; i < col.size(); ++i)
+    map.index[i] = static_cast<int32_t>(col[i]) - 1;
+}
+
+// col[r, p] (rows `ld` apart, `positions` columns) = x at map[r, p], 0 for
+// padding. `xz` is x with a zero in front (xz[0] = 0, xz[i + 1] = x[i]), so
+// that the gather has no branch and vectorizes.
+void gather_columns(const ColumnMap& map, int64_t rows, int64_t positions, const float* xz,
+                    float* col, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* idx = map.index.data() + r * positions;
+    float* dst = col + r * ld;
+    for (int64_t p = 0; p < positions; ++p)
+      dst[p] = xz[idx[p] + 1];
+  }
+}
+
+// The adjoint: xz at map[r, p] + 1 += col[r, p] (xz[0] collects the padding).
+void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, const float* col,
+                     int64_t ld, float* xz) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* idx = map.index.data() + r * positions;
+    const float* src = col + r * ld;
+    for (int64_t p = 0; p < positions; ++p)
+      xz[idx[p] + 1] += src[p];
+  }
+}
+
+// A per-thread buffer of at least `size` floats.
+float* thread_buffer(std::vector<std::vector<float>>& buffers, int64_t size) {
+  auto& b = buffers[static_cast<size_t>(omp_get_thread_num())];
+  if (b.size() < static_cast<size_t>(size)) b.resize(static_cast<size_t>(size));
+  return b.data();
+}
+
+void ensure_threads(std::vector<std::vector<float>>& buffers) {
+  if (buffers.size() < static_cast<size_t>(omp_get_max_threads()))
+    buffers.resize(static_cast<size_t>(omp_get_max_threads()));
 }
 
 }  // namespace
@@ -280,6 +358,18 @@ void ConvolutionLayer::set_option(const std::string& key, const nlohmann::json& 
 // ---- Shape inference
 
 std::optional<size_t> ConvolutionLayer::spatial_rank() const {
+  // Without allocating when the lists agree (this runs on every forward);
+  // options_spatial_rank names the option that disagrees.
+  const std::optional<size_t> ranks[] = {kernel_size_ ? kernel_size_->rank() : std::nullopt,
+                                         stride_.rank(), padding_.rank(), dilation_.rank()};
+  std::optional<size_t> rank;
+  bool agree = true;
+  for (const auto& r : ranks) {
+    if (!r) continue;
+    agree = agree && (!rank || *rank == *r);
+    rank = r;
+  }
+  if (agree) return rank;
   return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
                                {"Stride", stride_.rank()},
                                {"PaddingSize", padding_.rank()},
@@ -383,30 +473,55 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
   p.out_channels = weights.dim(0);
   p.out_per_group = p.out_channels / groups;
   p.in_per_group = weights.rank() > 1 ? weights.dim(1) : 0;
-  Dims want{p.out_channels, p.in_channels / groups};
-  for (size_t d = 0; d < r; ++d)
-    want.push_back(kernel[d]);
-  if (p.in_channels % groups != 0 || weights.shape() != want)
+  bool fits = weights.rank() == r + 2 && p.in_channels % groups == 0 &&
+              p.in_per_group == p.in_channels / groups;
+  for (size_t d = 0; fits && d < r; ++d)
+    fits = weights.dim(2 + d) == kernel[d];
+  if (!fits)
     throw Error("Input: " + to_string(x.shape()) + " does not fit Weights " +
                 to_string(weights.shape()) + " with ChannelGroups " + std::to_string(groups));
-  p.geo = window_geometry(Dims(x.shape().begin() + 2, x.shape().end()), kernel, stride, dilation,
+  p.geo = window_geometry(std::span<const int64_t>(x.shape()).subspan(2), kernel, stride, dilation,
                           padding);
   p.rows = p.in_per_group * p.geo.kernel_size();
   p.positions = p.geo.out_size();
-  p.direct = p.geo.kernel_size() == 1 && p.geo.stride == std::array<int64_t, 3>{1, 1, 1} &&
+  const int64_t image = std::max<int64_t>(1, p.rows * p.positions);
+  p.tiled = image > kColumnBudget;
+  if (p.tiled) {
+    const int64_t budget =
+        std::max<int64_t>(64, kColumnBudget / std::max<int64_t>(1, p.rows) / 8 * 8);
+    p.tile = std::max<int64_t>(1, std::min(p.positions, budget));
+    p.tiles = ceil_div(p.positions, p.tile);
+  } else {
+    p.tile = std::max<int64_t>(1, p.positions);
+    if (p.positions < kMinColumns)
+      p.side = std::clamp(ceil_div(kMinColumns, std::max<int64_t>(1, p.positions)), int64_t{1},
+                          kColumnBudget / image);
+  }
+  p.chunks = std::max<int64_t>(1, std::min(p.batch, kMaxChunks));
+  p.direct = p.side == 1 && p.geo.kernel_size() == 1 &&
+             p.geo.stride == std::array<int64_t, 3>{1, 1, 1} &&
              p.geo.before == std::array<int64_t, 3>{0, 0, 0} && p.geo.in == p.geo.out;
-  const int64_t budget =
-      std::max<int64_t>(64, kColumnBudget / std::max<int64_t>(1, p.rows) / 8 * 8);
-  p.tile = std::max<int64_t>(1, std::min(p.positions, budget));
-  p.tiles = ceil_div(p.positions, p.tile);
   return p;
 }
 
-Dims output_dims(const ConvPlan& p, size_t spatial_rank) {
-  Dims d{p.batch, p.out_channels};
+// The output's shape, on the stack.
+struct OutputDims {
+  std::array<int64_t, 5> dims{};
+  size_t rank = 0;
+  std::span<const int64_t> span() const { return {dims.data(), rank}; }
+};
+
+OutputDims output_dims(const ConvPlan& p, size_t spatial_rank) {
+  OutputDims d;
+  d.dims[d.rank++] = p.batch;
+  d.dims[d.rank++] = p.out_channels;
   for (size_t i = kMaxSpatialRank - spatial_rank; i < kMaxSpatialRank; ++i)
-    d.push_back(p.geo.out[i]);
+    d.dims[d.rank++] = p.geo.out[i];
   return d;
+}
+
+bool same_dims(std::span<const int64_t> a, const Dims& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 }  // namespace
@@ -429,40 +544,74 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
   const Tensor& weights = array_value(kWeights);
   const ConvPlan p = make_plan(x, weights, *kernel_size_, stride_, dilation_, padding_, groups_);
   Tensor& y = *out[0];
-  y.resize(output_dims(p, x.rank() - 2));
+  y.resize(output_dims(p, x.rank() - 2).span());
 
   ConvWorkspace local;
   auto* work = ws ? static_cast<ConvWorkspace*>(ws) : &local;
-  if (!p.direct) resize_per_thread(work->col, p.rows * p.tile);
+  ensure_threads(work->col);
+  ensure_threads(work->out);
+  ensure_threads(work->padded);
+  const int64_t group_in = p.in_per_group * p.geo.in_size();
+  const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
+  if (mapped) build_map(work->map, p.geo, p.in_per_group);
 
   const float* xd = x.data();
   const float* wd = weights.data();
   const float* bd = biases() ? array_value(kBiases).data() : nullptr;
   float* yd = y.data();
-  const int64_t items = p.batch * p.groups * p.tiles;
+  const int64_t in_size = p.geo.in_size(), np = p.positions;
+  // Work items: one example's tile of positions (tiled), or `side` examples.
+  const int64_t per_group = p.tiled ? p.batch * p.tiles : ceil_div(p.batch, p.side);
+  const int64_t items = per_group * p.groups;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
-    const int64_t n = item / (p.groups * p.tiles);
-    const int64_t g = (item / p.tiles) % p.groups;
-    const int64_t p0 = (item % p.tiles) * p.tile;
-    const int64_t cols = std::min(p.positions, p0 + p.tile) - p0;
-    const float* xg = xd + (n * p.in_channels + g * p.in_per_group) * p.geo.in_size();
-    const float* colp = xg + p0;
-    int64_t col_stride = p.positions;
-    if (!p.direct) {
-      float* col = work->col[static_cast<size_t>(omp_get_thread_num())].data();
-      im2col(xg, p.in_per_group, p.geo, p0, p0 + cols, col);
-      colp = col;
-      col_stride = cols;
-    }
-    ConstStridedMap b(colp, p.rows, cols, Eigen::OuterStride<>(col_stride));
+    const int64_t g = item / per_group, k = item % per_group;
     ConstMatrixMap wg(wd + g * p.out_per_group * p.rows, p.out_per_group, p.rows);
-    StridedMap yt(yd + (n * p.out_channels + g * p.out_per_group) * p.positions + p0,
-                  p.out_per_group, cols, Eigen::OuterStride<>(p.positions));
-    yt.noalias() = wg * b;
-    if (bd)
-      for (int64_t o = 0; o < p.out_per_group; ++o)
-        yt.row(o).array() += bd[g * p.out_per_group + o];
+    const int64_t n0 = p.tiled ? k / p.tiles : k * p.side;
+    const int64_t count = p.tiled ? 1 : std::min(p.side, p.batch - n0);
+    const int64_t p0 = p.tiled ? (k % p.tiles) * p.tile : 0;
+    const int64_t cols = std::min(np, p0 + p.tile) - p0;
+    const int64_t width = count * cols;  // GEMM columns
+    auto x_of = [&](int64_t n) { return xd + (n * p.in_channels + g * p.in_per_group) * in_size; };
+    auto y_of = [&](int64_t n) { return yd + (n * p.out_channels + g * p.out_per_group) * np; };
+    const float* colp = x_of(n0) + p0;
+    int64_t col_stride = np;
+    if (!p.direct) {
+      float* col = thread_buffer(work->col, p.rows * width);
+      for (int64_t e = 0; e < count; ++e) {
+        if (mapped) {
+          float* xz = thread_buffer(work->padded, group_in + 1);
+          xz[0] = 0.0f;
+          std::copy_n(x_of(n0 + e), group_in, xz + 1);
+          gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
+        } else {
+          im2col(x_of(n0 + e), p.in_per_group, p.geo, p0, p0 + cols, col + e * cols, width);
+        }
+      }
+      colp = col;
+      col_stride = width;
+    }
+    ConstStridedMap b(colp, p.rows, width, Eigen::OuterStride<>(col_stride));
+    if (count == 1) {
+      StridedMap yt(y_of(n0) + p0, p.out_per_group, cols, Eigen::OuterStride<>(np));
+      yt.noalias() = wg * b;
+      if (bd)
+        for (int64_t o = 0; o < p.out_per_group; ++o)
+          yt.row(o).array() += bd[g * p.out_per_group + o];
+    } else {
+      // Several examples side by side: the product, then each example's part
+      // to its place in y.
+      MatrixMap prod(thread_buffer(work->out, p.out_per_group * width), p.out_per_group, width);
+      prod.noalias() = wg * b;
+      for (int64_t e = 0; e < count; ++e)
+        for (int64_t o = 0; o < p.out_per_group; ++o) {
+          const float bias = bd ? bd[g * p.out_per_group + o] : 0.0f;
+          const float* src = prod.data() + o * width + e * cols;
+          float* dst = y_of(n0 + e) + o * np;
+          for (int64_t i = 0; i < cols; ++i)
+            dst[i] = src[i] + bias;
+        }
+    }
   }
 }
 
@@ -473,8 +622,10 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   const Tensor& dy = *out_grad[0];
   const Tensor& weights = array_value(kWeights);
   const ConvPlan p = make_plan(x, weights, *kernel_size_, stride_, dilation_, padding_, groups_);
-  if (dy.shape() != output_dims(p, x.rank() - 2))
-    throw Error("Output gradient: expected " + to_string(output_dims(p, x.rank() - 2)) + ", got " +
+  const OutputDims want = output_dims(p, x.rank() - 2);
+  if (!same_dims(want.span(), dy.shape()))
+    throw Error("Output gradient: expected " +
+                to_string(Dims(want.span().begin(), want.span().end())) + ", got " +
                 to_string(dy.shape()));
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
   Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr;
@@ -482,64 +633,106 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
 
   ConvWorkspace local;
   auto* work = ws ? static_cast<ConvWorkspace*>(ws) : &local;
-  const int64_t chunks = std::min(p.batch, kMaxReduceChunks);
   const int64_t wsize = weights.size();
   if (dx) dx->resize(x.shape());
   if (dw) {
     dw->resize(weights.shape());
-    work->dw_partial.resize(static_cast<size_t>(std::max<int64_t>(chunks, 1) * wsize));
+    work->dw_partial.resize(static_cast<size_t>(p.chunks * wsize));
     if (p.batch == 0) dw->fill(0.0f);
   }
-  if (!p.direct) {
-    if (dw) resize_per_thread(work->col, p.rows * p.tile);
-    if (dx) resize_per_thread(work->dcol, p.rows * p.tile);
-  }
+  ensure_threads(work->col);
+  ensure_threads(work->dcol);
+  ensure_threads(work->out);
+  ensure_threads(work->padded);
+  const int64_t group_in = p.in_per_group * p.geo.in_size();
+  const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
+  if (mapped) build_map(work->map, p.geo, p.in_per_group);
 
   const float* xd = x.data();
   const float* wd = weights.data();
   const float* dyd = dy.data();
   float* dxd = dx ? dx->data() : nullptr;
   float* partial = dw ? work->dw_partial.data() : nullptr;
+  const int64_t in_size = p.geo.in_size(), np = p.positions;
   if (dx || dw) {
-    const int64_t items = chunks * p.groups;
+    const int64_t items = p.chunks * p.groups;
 #pragma omp parallel for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t chunk = item / p.groups, g = item % p.groups;
-      const size_t thread = static_cast<size_t>(omp_get_thread_num());
       ConstMatrixMap wg(wd + g * p.out_per_group * p.rows, p.out_per_group, p.rows);
       MatrixMap dwg(partial ? partial + chunk * wsize + g * p.out_per_group * p.rows : nullptr,
                     p.out_per_group, partial ? p.rows : 0);
       if (partial) dwg.setZero();
-      for (int64_t n = chunk * p.batch / chunks; n < (chunk + 1) * p.batch / chunks; ++n) {
-        const int64_t xoff = (n * p.in_channels + g * p.in_per_group) * p.geo.in_size();
-        const float* xg = xd + xoff;
-        float* dxg = dxd ? dxd + xoff : nullptr;
-        if (dxg && !p.direct) std::fill(dxg, dxg + p.in_per_group * p.geo.in_size(), 0.0f);
+      auto x_of = [&](int64_t n) {
+        return xd + (n * p.in_channels + g * p.in_per_group) * in_size;
+      };
+      auto dy_of = [&](int64_t n) { return dyd + (n * p.out_channels + g * p.out_per_group) * np; };
+      const int64_t first = p.chunk_first(chunk), last = p.chunk_first(chunk + 1);
+      if (dxd && !p.direct && !mapped)
+        for (int64_t n = first; n < last; ++n) {
+          float* dxg = dxd + (x_of(n) - xd);
+          std::fill(dxg, dxg + p.in_per_group * in_size, 0.0f);
+        }
+      // Steps: (first example, count, first position, positions).
+      const int64_t step_examples = p.tiled ? 1 : p.side;
+      for (int64_t n0 = first; n0 < last; n0 += step_examples) {
+        const int64_t count = std::min(step_examples, last - n0);
         for (int64_t t = 0; t < p.tiles; ++t) {
           const int64_t p0 = t * p.tile;
-          const int64_t cols = std::min(p.positions, p0 + p.tile) - p0;
-          ConstStridedMap dyt(dyd + (n * p.out_channels + g * p.out_per_group) * p.positions + p0,
-                              p.out_per_group, cols, Eigen::OuterStride<>(p.positions));
+          const int64_t cols = std::min(np, p0 + p.tile) - p0;
+          const int64_t width = count * cols;
+          // The output gradients as a [out_per_group, width] matrix: in place
+          // for one example, gathered side by side for several.
+          const float* dyp = dy_of(n0) + p0;
+          int64_t dy_stride = np;
+          if (count > 1) {
+            float* gathered = thread_buffer(work->out, p.out_per_group * width);
+            for (int64_t e = 0; e < count; ++e)
+              for (int64_t o = 0; o < p.out_per_group; ++o)
+                std::copy_n(dy_of(n0 + e) + o * np + p0, cols, gathered + o * width + e * cols);
+            dyp = gathered;
+            dy_stride = width;
+          }
+          ConstStridedMap dyt(dyp, p.out_per_group, width, Eigen::OuterStride<>(dy_stride));
           if (partial) {
-            const float* colp = xg + p0;
-            int64_t col_stride = p.positions;
+            const float* colp = x_of(n0) + p0;
+            int64_t col_stride = np;
             if (!p.direct) {
-              float* col = work->col[thread].data();
-              im2col(xg, p.in_per_group, p.geo, p0, p0 + cols, col);
+              float* col = thread_buffer(work->col, p.rows * width);
+              for (int64_t e = 0; e < count; ++e) {
+                if (mapped) {
+                  float* xz = thread_buffer(work->padded, group_in + 1);
+                  xz[0] = 0.0f;
+                  std::copy_n(x_of(n0 + e), group_in, xz + 1);
+                  gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
+                } else
+                  im2col(x_of(n0 + e), p.in_per_group, p.geo, p0, p0 + cols, col + e * cols, width);
+              }
               colp = col;
-              col_stride = cols;
+              col_stride = width;
             }
-            ConstStridedMap b(colp, p.rows, cols, Eigen::OuterStride<>(col_stride));
+            ConstStridedMap b(colp, p.rows, width, Eigen::OuterStride<>(col_stride));
             dwg.noalias() += dyt * b.transpose();
           }
-          if (dxg) {
+          if (dxd) {
+            float* dxg = dxd + (x_of(n0) - xd);
             if (p.direct) {
-              StridedMap dxt(dxg + p0, p.rows, cols, Eigen::OuterStride<>(p.positions));
+              StridedMap dxt(dxg + p0, p.rows, cols, Eigen::OuterStride<>(np));
               dxt.noalias() = wg.transpose() * dyt;
             } else {
-              MatrixMap dcol(work->dcol[thread].data(), p.rows, cols);
+              MatrixMap dcol(thread_buffer(work->dcol, p.rows * width), p.rows, width);
               dcol.noalias() = wg.transpose() * dyt;
-              col2im_add(dcol.data(), p.in_per_group, p.geo, p0, p0 + cols, dxg);
+              for (int64_t e = 0; e < count; ++e) {
+                float* dxe = dxg + e * p.in_channels * in_size;
+                if (mapped) {
+                  float* xz = thread_buffer(work->padded, group_in + 1);
+                  std::fill_n(xz, group_in + 1, 0.0f);
+                  scatter_columns(work->map, p.rows, cols, dcol.data() + e * cols, width, xz);
+                  std::copy_n(xz + 1, group_in, dxe);
+                } else
+                  col2im_add(dcol.data() + e * cols, width, p.in_per_group, p.geo, p0, p0 + cols,
+                             dxe);
+              }
             }
           }
         }
@@ -548,10 +741,10 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   }
   if (dw && p.batch > 0) {
     float* dwd = dw->data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (wsize * p.chunks > 32768)
     for (int64_t i = 0; i < wsize; ++i) {
       float s = partial[i];
-      for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t c = 1; c < p.chunks; ++c)
         s += partial[c * wsize + i];
       dwd[i] = s;
     }
@@ -559,13 +752,12 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   if (db) {
     db->resize({p.out_channels});
     float* dbd = db->data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p.batch * p.out_channels * np > 32768)
     for (int64_t o = 0; o < p.out_channels; ++o) {
       double s = 0;
       for (int64_t n = 0; n < p.batch; ++n) {
-        const float* row = dyd + (n * p.out_channels + o) * p.positions;
-        for (int64_t i = 0; i < p.positions; ++i)
-          s += row[i];
+        const float* row = dyd + (n * p.out_channels + o) * np;
+        s += plane_sums::sum(np, row, [](auto v) { return v; });
       }
       dbd[o] = static_cast<float>(s);
     }

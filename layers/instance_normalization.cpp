@@ -1,19 +1,130 @@
 #include "layers/instance_normalization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "layers/plane_sums.hpp"
 
 namespace strata {
 
 namespace {
 
+// Planes longer than this are split into chunks, so that a few large planes
+// still keep every thread busy. The split depends on the plane size alone, so
+// results do not depend on the number of threads.
+constexpr int64_t kChunk = 16384;
+
 struct InstanceNormWorkspace : Workspace {
-  std::vector<double> mean;    // per (example, channel)
-  std::vector<float> inv_std;  // 1 / sqrt(v + Epsilon)
-  std::vector<double> sum_dy, sum_dy_xhat;
+  std::vector<double> mean;                 // per (example, channel)
+  std::vector<float> inv_std;               // 1 / sqrt(v + Epsilon)
+  std::vector<float> center;                // a first estimate of the mean, per plane
+  std::vector<double> part_a, part_b;       // per chunk: partial sums
+  std::vector<double> sum_dy, sum_dy_xhat;  // per plane
+  bool has_forward = false;
 };
+
+struct Split {
+  int64_t chunks;  // per plane
+  int64_t len;     // elements per chunk (the last one may have fewer)
+};
+
+Split split_plane(int64_t n) {
+  const int64_t chunks = std::max<int64_t>(1, (n + kChunk - 1) / kChunk);
+  const int64_t len = ((n + chunks - 1) / chunks + plane_sums::kLanes - 1) / plane_sums::kLanes *
+                      plane_sums::kLanes;
+  return {chunks, std::max<int64_t>(len, 1)};
+}
+
+// The mean of the first few elements: a cheap first guess at the mean.
+float first_mean(const float* x, int64_t n) {
+  const int64_t m = std::min(n, plane_sums::kLanes);
+  return static_cast<float>(plane_sums::sum(m, x, [](auto v) { return v; }) /
+                            static_cast<double>(m));
+}
+
+// Σ (x − c) and Σ (x − c)² over a run. For c near the mean, x − c is small and
+// the sums give the variance exactly, however large the mean.
+void centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
+  plane_sums::sum2(
+      n, x, x, [c](auto v, auto) { return v - c; },
+      [c](auto v, auto) {
+        const auto d = v - c;
+        return d * d;
+      },
+      s1, s2);
+}
+
+// The mean and 1 / sqrt(variance + eps) from the sums about c, computed as
+// mean = c + d and variance = s2/n − d² with d = s1/n. That difference loses
+// about log2(s2/n / variance) bits, so it is accepted only when c was close
+// to the mean (s2/n at most kMaxCancellation times the variance: at most 6
+// bits lost); otherwise `false`, and the caller sums again about the mean.
+constexpr double kMaxCancellation = 64;
+bool finish_stats(float c, double s1, double s2, int64_t n, double eps, double& mean,
+                  float& inv_std) {
+  const double d = s1 / static_cast<double>(n);
+  const double m2 = s2 / static_cast<double>(n);
+  const double var = m2 - d * d;
+  mean = c + d;
+  if (!(var * kMaxCancellation >= m2)) return false;
+  inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
+  return true;
+}
+
+// The statistics of a whole run: one pass about a first guess, and a second
+// pass about the mean that gives when the guess was poor.
+void run_stats(const float* x, int64_t n, float c, double s1, double s2, double eps, double& mean,
+               float& inv_std) {
+  if (finish_stats(c, s1, s2, n, eps, mean, inv_std)) return;
+  c = static_cast<float>(mean);
+  centered_sums(x, n, c, s1, s2);
+  if (!finish_stats(c, s1, s2, n, eps, mean, inv_std)) {
+    // A nearly constant run whose mean falls between two floats: the
+    // differences from c are exact, and the tiny variance is taken as it is.
+    const double d = s1 / static_cast<double>(n);
+    const double var = std::max(0.0, s2 / static_cast<double>(n) - d * d);
+    inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
+  }
+}
+
+// y = Gamma·(x − mean)·inv_std + Beta over a run. x − m in float loses
+// nothing when m is split in a float part m_hi, which cancels exactly against
+// x, and the small rest, folded into the shift.
+void normalize(const float* x, float* y, int64_t n, double mean, float inv_std, float gamma,
+               float beta) {
+  const float mean_hi = static_cast<float>(mean);
+  const float scale = gamma * inv_std;
+  const float shift = static_cast<float>(beta - (mean - mean_hi) * gamma * inv_std);
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = (x[i] - mean_hi) * scale + shift;
+}
+
+// x̂ = (x − m_hi)·inv_std − lo, as forward normalizes.
+struct Xhat {
+  float mean_hi, inv_std, lo;
+  Xhat(double mean, float inv) : mean_hi(static_cast<float>(mean)), inv_std(inv) {
+    lo = static_cast<float>((mean - mean_hi) * inv_std);
+  }
+  template <typename T>  // float or plane_sums::Vec
+  T operator()(T x) const {
+    return (x - mean_hi) * inv_std - lo;
+  }
+};
+
+// Σ dy and Σ dy·x̂ over a run.
+void grad_sums(const float* x, const float* dy, int64_t n, Xhat h, double& s, double& sx) {
+  plane_sums::sum2(
+      n, x, dy, [](auto, auto g) { return g; }, [h](auto v, auto g) { return g * h(v); }, s, sx);
+}
+
+// dx = g·(dy − mean(dy) − x̂·mean(dy·x̂)) over a run.
+void input_grad(const float* x, const float* dy, float* dx, int64_t n, Xhat h, float g,
+                float mean_dy, float mean_dyx) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = g * (dy[i] - mean_dy - h(x[i]) * mean_dyx);
+}
 
 }  // namespace
 
@@ -82,58 +193,96 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   if (channels != gamma.size())
     throw Error("Input has " + std::to_string(channels) + " channels, but Gamma has " +
                 std::to_string(gamma.size()));
-  const int64_t n = x.size() / std::max<int64_t>(1, batch * channels);
+  const int64_t planes = batch * channels;
+  const int64_t n = x.size() / std::max<int64_t>(1, planes);
   Tensor& y = *out[0];
   y.resize(x.shape());
+  if (n == 0) return;
 
-  auto* work = static_cast<InstanceNormWorkspace*>(ws);
-  if (work) {
-    work->mean.resize(static_cast<size_t>(batch * channels));
-    work->inv_std.resize(static_cast<size_t>(batch * channels));
-  }
+  InstanceNormWorkspace local;
+  auto* work = ws ? static_cast<InstanceNormWorkspace*>(ws) : &local;
+  const Split split = split_plane(n);
+  const int64_t units = planes * split.chunks;
+  work->mean.resize(static_cast<size_t>(planes));
+  work->inv_std.resize(static_cast<size_t>(planes));
   const float* xd = x.data();
   float* yd = y.data();
   const double eps = epsilon_;
+  double* mean = work->mean.data();
+  float* inv_std = work->inv_std.data();
+
+  if (split.chunks == 1) {
+    // Each plane in one piece: statistics and output while it is in cache.
 #pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < batch * channels; ++plane) {
-    const float* xp = xd + plane * n;
-    float* yp = yd + plane * n;
-    // Two passes in double: exact enough for inputs with a large mean.
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i)
-      sum += xp[i];
-    const double mean = sum / static_cast<double>(n);
-    double sq = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double d = xp[i] - mean;
-      sq += d * d;
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* xp = xd + p * n;
+      const float c = first_mean(xp, n);
+      double s1, s2;
+      centered_sums(xp, n, c, s1, s2);
+      run_stats(xp, n, c, s1, s2, eps, mean[p], inv_std[p]);
+      normalize(xp, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels], beta[p % channels]);
     }
-    const double inv_std = 1.0 / std::sqrt(sq / static_cast<double>(n) + eps);
-    const int64_t c = plane % channels;
-    const float scale = static_cast<float>(gamma[c] * inv_std);
-    // x − m in float loses nothing when m is split in a float part m_hi, which
-    // cancels exactly against x, and the small rest, folded into the shift.
-    const float mean_hi = static_cast<float>(mean);
-    const float shift = static_cast<float>(beta[c] - (mean - mean_hi) * gamma[c] * inv_std);
-    for (int64_t i = 0; i < n; ++i)
-      yp[i] = (xp[i] - mean_hi) * scale + shift;
-    if (work) {
-      work->mean[plane] = mean;
-      work->inv_std[plane] = static_cast<float>(inv_std);
+  } else {
+    work->center.resize(static_cast<size_t>(planes));
+    work->part_a.resize(static_cast<size_t>(units));
+    work->part_b.resize(static_cast<size_t>(units));
+    float* center = work->center.data();
+    double* part_a = work->part_a.data();
+    double* part_b = work->part_b.data();
+    const int64_t chunks = split.chunks, len = split.len;
+    // Chunk u covers [begin, end) of its plane.
+    auto range = [&](int64_t u, int64_t& begin, int64_t& end) {
+      begin = std::min(n, (u % chunks) * len);
+      end = std::min(n, begin + len);
+    };
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+      for (int64_t p = 0; p < planes; ++p)
+        center[p] = first_mean(xd + p * n, n);
+#pragma omp for schedule(static)
+      for (int64_t u = 0; u < units; ++u) {
+        int64_t b, e;
+        range(u, b, e);
+        centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+      }
+#pragma omp for schedule(static)
+      for (int64_t p = 0; p < planes; ++p) {
+        double s1 = 0, s2 = 0;
+        for (int64_t k = 0; k < chunks; ++k) {
+          s1 += part_a[p * chunks + k];
+          s2 += part_b[p * chunks + k];
+        }
+        run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
+      }
+#pragma omp for schedule(static)
+      for (int64_t u = 0; u < units; ++u) {
+        int64_t b, e;
+        range(u, b, e);
+        const int64_t p = u / chunks;
+        normalize(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
+                  beta[p % channels]);
+      }
     }
   }
+  work->has_forward = true;
 }
 
 void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
                                           Outputs in_grad, Outputs array_grad) const {
   auto* work = static_cast<InstanceNormWorkspace*>(ws);
-  if (!work || work->mean.empty()) throw Error("backward called without a forward");
+  if (!work || !work->has_forward) throw Error("backward called without a forward");
   const Tensor& x = *in[0];
   const Tensor& dy = *out_grad[0];
   const Tensor& gamma = array_value(kGamma);
   const int64_t batch = x.dim(0), channels = x.dim(1);
   const int64_t planes = batch * channels;
   const int64_t n = x.size() / std::max<int64_t>(1, planes);
+  if (dy.shape() != x.shape())
+    throw Error("Output gradient: expected shape " + to_string(x.shape()) + ", got " +
+                to_string(dy.shape()));
+  if (work->mean.size() != static_cast<size_t>(planes))
+    throw Error("backward called without a matching forward");
   work->sum_dy.resize(static_cast<size_t>(planes));
   work->sum_dy_xhat.resize(static_cast<size_t>(planes));
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
@@ -141,29 +290,62 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
 
   const float* xd = x.data();
   const float* dyd = dy.data();
+  float* dxd = dx ? dx->data() : nullptr;
+  const double* mean = work->mean.data();
+  const float* inv_std = work->inv_std.data();
+  double* sum_dy = work->sum_dy.data();
+  double* sum_dy_xhat = work->sum_dy_xhat.data();
+  const double inv_n = n ? 1.0 / static_cast<double>(n) : 0.0;
+  auto dx_plane = [&](int64_t p, int64_t b, int64_t e) {
+    input_grad(xd + p * n + b, dyd + p * n + b, dxd + p * n + b, e - b, Xhat(mean[p], inv_std[p]),
+               gamma[p % channels] * inv_std[p], static_cast<float>(sum_dy[p] * inv_n),
+               static_cast<float>(sum_dy_xhat[p] * inv_n));
+  };
+  const Split split = split_plane(n);
+  if (split.chunks == 1) {
 #pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const float* xp = xd + plane * n;
-    const float* gp = dyd + plane * n;
-    const float inv_std = work->inv_std[plane];
-    // x̂ = (x − m_hi)·inv_std − lo, as in forward.
-    const float mean_hi = static_cast<float>(work->mean[plane]);
-    const float lo = static_cast<float>((work->mean[plane] - mean_hi) * inv_std);
-    double s = 0, sx = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      s += gp[i];
-      sx += static_cast<double>(gp[i]) * ((xp[i] - mean_hi) * inv_std - lo);
+    for (int64_t p = 0; p < planes; ++p) {
+      grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
+      if (dxd) dx_plane(p, 0, n);
     }
-    work->sum_dy[plane] = s;
-    work->sum_dy_xhat[plane] = sx;
-    if (dx) {
-      // dx = Gamma·inv_std·(dy − mean(dy) − x̂·mean(dy·x̂))
-      const float g = gamma[plane % channels] * inv_std;
-      const float mean_dy = static_cast<float>(s / static_cast<double>(n));
-      const float mean_dyx = static_cast<float>(sx / static_cast<double>(n));
-      float* dxp = dx->data() + plane * n;
-      for (int64_t i = 0; i < n; ++i)
-        dxp[i] = g * (gp[i] - mean_dy - ((xp[i] - mean_hi) * inv_std - lo) * mean_dyx);
+  } else {
+    const int64_t chunks = split.chunks, len = split.len, units = planes * chunks;
+    work->part_a.resize(static_cast<size_t>(units));
+    work->part_b.resize(static_cast<size_t>(units));
+    double* part_a = work->part_a.data();
+    double* part_b = work->part_b.data();
+    auto range = [&](int64_t u, int64_t& begin, int64_t& end) {
+      begin = std::min(n, (u % chunks) * len);
+      end = std::min(n, begin + len);
+    };
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+      for (int64_t u = 0; u < units; ++u) {
+        int64_t b, e;
+        range(u, b, e);
+        const int64_t p = u / chunks;
+        grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
+                  part_b[u]);
+      }
+#pragma omp for schedule(static)
+      for (int64_t p = 0; p < planes; ++p) {
+        double s = 0, sx = 0;
+        for (int64_t k = 0; k < chunks; ++k) {
+          s += part_a[p * chunks + k];
+          sx += part_b[p * chunks + k];
+        }
+        sum_dy[p] = s;
+        sum_dy_xhat[p] = sx;
+      }
+      if (dxd) {
+#pragma omp for schedule(static)
+        for (int64_t u = 0; u < units; ++u) {
+          int64_t b, e;
+          range(u, b, e);
+          dx_plane(u / chunks, b, e);
+        }
+      }
     }
   }
   // Reduce over the batch in a fixed order: the same result for any thread count.
@@ -174,8 +356,8 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
   for (int64_t c = 0; c < channels; ++c) {
     double g = 0, b = 0;
     for (int64_t e = 0; e < batch; ++e) {
-      g += work->sum_dy_xhat[e * channels + c];
-      b += work->sum_dy[e * channels + c];
+      g += sum_dy_xhat[e * channels + c];
+      b += sum_dy[e * channels + c];
     }
     if (dgamma) (*dgamma)[c] = static_cast<float>(g);
     if (dbeta) (*dbeta)[c] = static_cast<float>(b);

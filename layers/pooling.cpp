@@ -1,15 +1,19 @@
 #include "layers/pooling.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "core/error.hpp"
 
 namespace strata {
 
 namespace {
+
+const SpatialSizes kUnitSizes(1);  // pooling has no dilation
 
 struct PoolingWorkspace : Workspace {
   // Max: for each output element, the index of its maximum within the
@@ -39,6 +43,46 @@ void for_each_window(const WindowGeometry& g, Fn&& fn) {
       const Span sh = window_span(oh, g, 1);
       for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o)
         fn(o, sd, sh, window_span(ow, g, 2));
+    }
+  }
+}
+
+// Whether every window lies inside the input (no padding to leave out) and
+// the windows are 2-D or 1-D: then max pooling needs no per-window spans.
+bool plain_2d(const WindowGeometry& g) {
+  if (g.in[0] != 1 || g.kernel[0] != 1 || g.out[0] != 1) return false;
+  for (size_t d = 1; d < 3; ++d)
+    if (g.before[d] != 0 || (g.out[d] - 1) * g.stride[d] + g.kernel[d] > g.in[d]) return false;
+  return true;
+}
+
+// Max pooling of one plane with windows inside the input: the same scan
+// order and tie rules as the general case (the first of equal maxima; a NaN
+// wins), branch-free. KH, KW > 0: the kernel size known at compile time.
+template <int64_t KH, int64_t KW>
+void max_plane_2d(const WindowGeometry& g, const float* x, float* y, int32_t* argmax) {
+  const int64_t kh = KH > 0 ? KH : g.kernel[1], kw = KW > 0 ? KW : g.kernel[2];
+  const int64_t sh = g.stride[1], sw = g.stride[2], w = g.in[2];
+  for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+    const float* row = x + oh * sh * w;
+    const int64_t base = oh * sh * w;
+    float* yr = y + oh * g.out[2];
+    int32_t* ar = argmax ? argmax + oh * g.out[2] : nullptr;
+    for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+      // The first element needs no test: a value > −∞, a NaN, or −∞ itself
+      // (which the general case keeps as the first) all end up in m.
+      float m = row[ow * sw];
+      int64_t best = base + ow * sw;
+      for (int64_t i = 0; i < kh; ++i)
+        for (int64_t j = (i == 0 ? 1 : 0); j < kw; ++j) {
+          const int64_t k = i * w + ow * sw + j;
+          const float v = row[k];
+          const bool take = v > m || v != v;
+          m = take ? v : m;
+          best = take ? base + k : best;
+        }
+      yr[ow] = m;
+      if (ar) ar[ow] = static_cast<int32_t>(best);
     }
   }
 }
@@ -130,6 +174,18 @@ void PoolingLayer::set_option(const std::string& key, const nlohmann::json& valu
 // ---- Shape inference
 
 std::optional<size_t> PoolingLayer::spatial_rank() const {
+  // Without allocating when the lists agree (this runs on every forward);
+  // options_spatial_rank names the option that disagrees.
+  const std::optional<size_t> ranks[] = {kernel_size_ ? kernel_size_->rank() : std::nullopt,
+                                         stride_.rank(), padding_.rank()};
+  std::optional<size_t> rank;
+  bool agree = true;
+  for (const auto& r : ranks) {
+    if (!r) continue;
+    agree = agree && (!rank || *rank == *r);
+    rank = r;
+  }
+  if (agree) return rank;
   return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
                                {"Stride", stride_.rank()},
                                {"PaddingSize", padding_.rank()}});
@@ -197,8 +253,8 @@ WindowGeometry PoolingLayer::geometry_for(const Tensor& x) const {
     if (padding_.before(d) >= (*kernel_size_)[d] || padding_.after(d) >= (*kernel_size_)[d])
       throw Error("PaddingSize: expected less than KernelSize on each side, got " +
                   padding_.to_json().dump());
-  WindowGeometry g = window_geometry(Dims(x.shape().begin() + 2, x.shape().end()), *kernel_size_,
-                                     stride_, SpatialSizes(1), padding_);
+  WindowGeometry g = window_geometry(std::span<const int64_t>(x.shape()).subspan(2), *kernel_size_,
+                                     stride_, kUnitSizes, padding_);
   if (g.in_size() > std::numeric_limits<int32_t>::max())
     throw Error("Input: spatial size " + std::to_string(g.in_size()) +
                 " is too large for pooling (at most 2^31 − 1 positions per channel)");
@@ -208,11 +264,12 @@ WindowGeometry PoolingLayer::geometry_for(const Tensor& x) const {
 void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunContext& /*ctx*/) const {
   const Tensor& x = *in[0];
   const WindowGeometry g = geometry_for(x);
-  Dims out_dims{x.dim(0), x.dim(1)};
+  std::array<int64_t, 5> out_dims{x.dim(0), x.dim(1)};
+  size_t rank = 2;
   for (size_t i = kMaxSpatialRank - (x.rank() - 2); i < kMaxSpatialRank; ++i)
-    out_dims.push_back(g.out[i]);
+    out_dims[rank++] = g.out[i];
   Tensor& y = *out[0];
-  y.resize(out_dims);
+  y.resize(std::span<const int64_t>(out_dims.data(), rank));
 
   const int64_t planes = x.dim(0) * x.dim(1);
   const int64_t in_size = g.in_size(), out_size = g.out_size();
@@ -227,6 +284,20 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
       work->argmax.resize(static_cast<size_t>(planes * out_size));
       work->input_shape = x.shape();
       argmax = work->argmax.data();
+    }
+    if (plain_2d(g)) {
+      const bool two_by_two = g.kernel[1] == 2 && g.kernel[2] == 2;
+#pragma omp parallel for schedule(static)
+      for (int64_t plane = 0; plane < planes; ++plane) {
+        const float* xp = xd + plane * in_size;
+        float* yp = yd + plane * out_size;
+        int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
+        if (two_by_two)
+          max_plane_2d<2, 2>(g, xp, yp, ap);
+        else
+          max_plane_2d<0, 0>(g, xp, yp, ap);
+      }
+      return;
     }
 #pragma omp parallel for schedule(static)
     for (int64_t plane = 0; plane < planes; ++plane) {

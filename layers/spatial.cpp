@@ -172,7 +172,7 @@ std::string too_small_message(size_t d, int64_t in, int64_t kernel, int64_t dila
   return msg;
 }
 
-WindowGeometry window_geometry(const Dims& spatial, const SpatialSizes& kernel,
+WindowGeometry window_geometry(std::span<const int64_t> spatial, const SpatialSizes& kernel,
                                const SpatialSizes& stride, const SpatialSizes& dilation,
                                const PaddingSize& padding) {
   const size_t rank = spatial.size();

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,7 +113,7 @@ struct WindowGeometry {
 
 // The geometry for an input of the given spatial dimensions. Throws an Error
 // naming Input when it is smaller than the (dilated) kernel in a dimension.
-WindowGeometry window_geometry(const Dims& spatial, const SpatialSizes& kernel,
+WindowGeometry window_geometry(std::span<const int64_t> spatial, const SpatialSizes& kernel,
                                const SpatialSizes& stride, const SpatialSizes& dilation,
                                const PaddingSize& padding);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "core/rng.hpp"
 #include "graph/net.hpp"
 #include "train/initialize.hpp"
+#include "train/training_step.hpp"
 
 namespace strata {
 
@@ -36,18 +38,21 @@ std::shared_ptr<spdlog::logger> logger() {
 
 // Copies the examples at indices[0..count) of `src` into `dst` (batch first).
 void gather(const Tensor& src, const int64_t* indices, int64_t count, Tensor& dst) {
-  Dims shape = src.shape();
   const int64_t row = src.dim(0) ? src.size() / src.dim(0) : 0;
-  shape[0] = count;
-  dst.resize(shape);
+  // src's shape with `count` examples, built on the stack: a training step
+  // allocates nothing.
+  std::array<int64_t, 8> small;
+  if (src.rank() <= small.size()) {
+    std::copy(src.shape().begin(), src.shape().end(), small.begin());
+    small[0] = count;
+    dst.resize(std::span<const int64_t>(small.data(), src.rank()));
+  } else {
+    Dims shape = src.shape();
+    shape[0] = count;
+    dst.resize(shape);
+  }
   for (int64_t i = 0; i < count; ++i)
     std::memcpy(dst.data() + i * row, src.data() + indices[i] * row, sizeof(float) * row);
-}
-
-bool all_finite(const Tensor& t) {
-  for (float v : t.values())
-    if (!std::isfinite(v)) return false;
-  return true;
 }
 
 // Checks that a dataset fits the net's single input, and fills in what the
@@ -193,32 +198,20 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   if (!net.missing_arrays().empty()) NetInitialize(net, {.seed = options.seed});
   TrainResult result;
   result.loss = options.loss ? *options.loss : default_loss(net);
-  const ClassScores scores = scores_of(net);
-
-  // Trainable arrays, their gradients, and a copy to fall back on.
-  std::vector<ArrayRef> refs = net.all_arrays();
-  std::vector<Tensor> grads(refs.size()), snapshot;
-  std::vector<Tensor*> grad_ptrs(refs.size(), nullptr), params;
-  std::vector<const Tensor*> grad_views;
-  for (size_t i = 0; i < refs.size(); ++i) {
-    if (!refs[i].layer->arrays()[refs[i].index].trainable) continue;
-    grad_ptrs[i] = &grads[i];
-    params.push_back(refs[i].layer->mutable_array(refs[i].index));
-    grad_views.push_back(&grads[i]);
-  }
-  snapshot.resize(params.size());
-
-  auto ws = net.make_workspace();
+  TrainingStep step(net, optimizer, result.loss);
   const Rng dropout_root = root.derive(1), shuffle_root = root.derive(2);
   const int64_t n = data->size();
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
     order[i] = i;
-  Tensor x, t, y, dy;
+  Tensor x, t;
   const double initial_rate = optimizer.learning_rate();
   const bool show_bar = !options.quiet && isatty(STDERR_FILENO);
   double training_seconds = 0;
   int64_t trained_examples = 0;
+  const int64_t batches_per_round = (n + options.batch_size - 1) / options.batch_size;
+  result.batch_losses.reserve(
+      static_cast<size_t>(std::min<int64_t>(batches_per_round * options.rounds, 1 << 20)));
 
   if (options.start.round < 1 || options.start.batch < 0)
     throw Error("start: round must be at least 1 and batch at least 0");
@@ -247,36 +240,13 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       const int64_t count = std::min(options.batch_size, n - start);
       gather(data->inputs, order.data() + start, count, x);
       gather(data->targets, order.data() + start, count, t);
-      const Tensor* in[] = {&x};
-      Tensor* out[] = {&y};
-      const std::string where =
-          "round " + std::to_string(round) + ", batch " + std::to_string(batch_index + 1);
       double loss;
       try {
-        net.forward(in, out, ws.get(), RunContext{Mode::Training, &dropout_rng});
-        loss = compute_loss(result.loss, y, t, scores, &dy);
+        loss = step(x, t, dropout_rng);
       } catch (Error& e) {
-        throw e.add_context(where);
+        throw e.add_context("round " + std::to_string(round) + ", batch " +
+                            std::to_string(batch_index + 1));
       }
-      if (!std::isfinite(loss))
-        throw Error(where + ": the loss is " + std::to_string(loss) +
-                    "; training stopped, the net keeps its arrays from before this batch");
-      const Tensor* outs[] = {&y};
-      const Tensor* gouts[] = {&dy};
-      Tensor* gins[] = {nullptr};
-      net.backward(in, outs, gouts, ws.get(), gins, grad_ptrs);
-      for (size_t i = 0; i < params.size(); ++i)
-        snapshot[i] = *params[i];
-      optimizer.step(params, grad_views);
-      for (size_t i = 0; i < params.size(); ++i)
-        if (!all_finite(*params[i])) {
-          for (size_t j = 0; j < params.size(); ++j)
-            *params[j] = snapshot[j];
-          throw Error(where + ": an update made arrays NaN or infinite (is the learning rate " +
-                      "too large?); training stopped, the net keeps its arrays from before " +
-                      "this batch");
-        }
-      net.update_state(ws.get());
       result.batch_losses.push_back(loss);
       loss_sum += loss * count;
       examples += count;

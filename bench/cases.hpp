@@ -1,0 +1,53 @@
+// The benchmark cases, shared by the strata and the libtorch side: what is
+// timed, at which sizes, with which data. Both sides build their inputs from
+// the same seeded values, so they time the same computation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+enum class Op { InstanceNorm, BatchNorm, Convolution, Linear, MaxPool, DigitsStep };
+enum class Pass { Forward, ForwardBackward };
+
+struct CaseSpec {
+  Op op;
+  Pass pass;
+  std::vector<int64_t> input;  // batch first
+  int64_t out_channels = 0;    // Convolution and Linear: outputs per position / example
+  int64_t kernel = 0;          // Convolution: a kernel x kernel window (padding kernel / 2)
+
+  // "InstanceNorm fwd [8,64,64,64]": the case's name in the table; the
+  // benchmarks are named "<name>/strata" and "<name>/libtorch".
+  std::string name() const;
+  int64_t input_elements() const;
+  // Bytes a kernel must at least read and write (normalizations, pooling),
+  // or floating-point operations (convolution, linear); 0 for DigitsStep.
+  double bytes() const;
+  double flops() const;
+};
+
+// The cases, in the order they run.
+std::vector<CaseSpec> all_cases();
+
+// `count` values, uniform in [lo, hi), the same for a given seed on both sides.
+std::vector<float> random_values(int64_t count, uint64_t seed, float lo = -1, float hi = 1);
+
+// The digits net and its training: input [1, 8, 8], batch 64, SGD.
+inline constexpr int64_t kDigitsBatch = 64;
+inline constexpr double kDigitsLearningRate = 0.05;
+inline constexpr double kDigitsMomentum = 0.9;
+
+// Registers the strata (always) and libtorch (when built with it) benchmarks
+// of a case.
+void register_strata(const CaseSpec& c);
+void register_libtorch(const CaseSpec& c);
+bool have_libtorch();
+// The libtorch version, or "" without it.
+std::string libtorch_version();
+// Sets both sides to `threads` threads (intra-op; libtorch's inter-op too).
+void set_libtorch_threads(int threads);
+
+}  // namespace bench

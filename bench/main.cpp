@@ -1,0 +1,154 @@
+// bench_all: every case for strata and libtorch in one process, on the same
+// inputs and thread count, with the machine's probes, then a summary table:
+// the two times, the ratio libtorch/strata, and strata's GB/s or GFLOP/s as a
+// fraction of the probe's figure.
+//
+//   bench_all [--threads=N] [google benchmark flags]
+//
+// Defaults: 2 threads, 3 repetitions (the table shows medians).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cases.hpp"
+#include "core/threads.hpp"
+#include "probes.hpp"
+
+namespace {
+
+// The console output as usual, and every run's seconds per iteration kept
+// for the summary.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.error_occurred || r.iterations == 0) continue;
+      const bool single = r.run_type == Run::RT_Iteration;
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (single || median)
+        seconds_[r.run_name.function_name].push_back(r.real_accumulated_time /
+                                                     static_cast<double>(r.iterations));
+      if (median) medians_.insert(r.run_name.function_name);
+    }
+  }
+
+  // The median over repetitions, or 0 when the benchmark did not run.
+  double seconds(const std::string& name) const {
+    auto it = seconds_.find(name);
+    if (it == seconds_.end()) return 0;
+    std::vector<double> v = it->second;
+    // With aggregates, the median aggregate is the last value reported.
+    if (medians_.count(name)) return v.back();
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }
+
+ private:
+  std::map<std::string, std::vector<double>> seconds_;
+  std::set<std::string> medians_;
+};
+
+std::string format_time(double s) {
+  char buf[32];
+  if (s <= 0) return "—";
+  if (s < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.1f µs", s * 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f ms", s * 1e3);
+  return buf;
+}
+
+void print_summary(const Collector& c, int threads) {
+  const std::string probe_gemm = bench::gemm_probe_name();
+  const double gemm_seconds = c.seconds(probe_gemm);
+  const double n = static_cast<double>(bench::kGemmProbeSize);
+  const double gemm_gflops = gemm_seconds > 0 ? 2 * n * n * n / gemm_seconds / 1e9 : 0;
+
+  std::printf("\n## Summary (%d threads, medians)\n\n", threads);
+  if (bench::have_libtorch()) std::printf("libtorch %s\n\n", bench::libtorch_version().c_str());
+  std::printf("Probes: %s %.1f GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
+              gemm_gflops);
+  std::set<int64_t> sizes;
+  for (const auto& k : bench::all_cases())
+    if (k.bytes() > 0) sizes.insert(k.input_elements());
+  for (int64_t e : sizes) {
+    const double s = c.seconds(bench::copy_probe_name(e));
+    std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
+                s > 0 ? 8.0 * static_cast<double>(e) / s / 1e9 : 0.0);
+  }
+  std::printf("\n\n");
+  std::printf("| case | strata | libtorch | libtorch/strata | strata throughput | of probe |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& k : bench::all_cases()) {
+    const std::string name = k.name();
+    const double s = c.seconds(name + "/strata");
+    const double t = c.seconds(name + "/libtorch");
+    if (s <= 0) continue;
+    char ratio[32] = "—", rate[48] = "—", fraction[32] = "—";
+    if (t > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", t / s);
+    if (k.bytes() > 0) {
+      const double gbs = k.bytes() / s / 1e9;
+      std::snprintf(rate, sizeof rate, "%.1f GB/s", gbs);
+      const double probe = c.seconds(bench::copy_probe_name(k.input_elements()));
+      if (probe > 0) {
+        const double probe_gbs = 8.0 * static_cast<double>(k.input_elements()) / probe / 1e9;
+        std::snprintf(fraction, sizeof fraction, "%.0f%%", 100 * gbs / probe_gbs);
+      }
+    } else if (k.flops() > 0) {
+      const double gflops = k.flops() / s / 1e9;
+      std::snprintf(rate, sizeof rate, "%.1f GFLOP/s", gflops);
+      if (gemm_gflops > 0)
+        std::snprintf(fraction, sizeof fraction, "%.0f%%", 100 * gflops / gemm_gflops);
+    } else if (k.op == bench::Op::DigitsStep) {
+      std::snprintf(rate, sizeof rate, "%.0f examples/s", static_cast<double>(k.input[0]) / s);
+    }
+    std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(), format_time(s).c_str(),
+                format_time(t).c_str(), ratio, rate, fraction);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  std::vector<char*> args{argv[0]};
+  std::string repetitions = "--benchmark_repetitions=3";
+  std::string aggregates = "--benchmark_display_aggregates_only=true";
+  args.push_back(repetitions.data());
+  args.push_back(aggregates.data());
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::atoi(argv[i] + 10);
+    } else {
+      args.push_back(argv[i]);  // later flags override the defaults above
+    }
+  }
+  strata::set_num_threads(threads);
+  bench::set_libtorch_threads(threads);
+
+  std::set<int64_t> copy_sizes;
+  bench::register_gemm_probe();
+  for (const auto& k : bench::all_cases()) {
+    if (k.bytes() > 0 && copy_sizes.insert(k.input_elements()).second)
+      bench::register_copy_probe(k.input_elements());
+    bench::register_strata(k);
+    bench::register_libtorch(k);
+  }
+
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
+  Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  benchmark::Shutdown();
+  print_summary(collector, threads);
+  return 0;
+}

@@ -1,0 +1,74 @@
+// The machine's limits, measured the same way the kernels are: a plain copy
+// of a tensor's bytes (memory bandwidth at that size, so the caches count as
+// they do for the kernel) and an Eigen sgemm (arithmetic).
+#include "probes.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <vector>
+
+#include "cases.hpp"
+#include "core/tensor.hpp"  // Eigen, with its GCC 12 warnings silenced
+
+namespace bench {
+
+namespace {
+
+void run_copy(benchmark::State& state, int64_t elements) {
+  const std::vector<float> src = random_values(elements, 1);
+  std::vector<float> dst(src.size());
+  // Fixed chunks over the threads, as the kernels split their work.
+  constexpr int64_t chunks = 64;
+  for (auto _ : state) {
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
+      std::memcpy(dst.data() + a, src.data() + a, sizeof(float) * static_cast<size_t>(b - a));
+    }
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+void run_gemm(benchmark::State& state, int64_t n) {
+  using Matrix = strata::RowMatrix;
+  Matrix a = Eigen::Map<const Matrix>(random_values(n * n, 1).data(), n, n);
+  Matrix b = Eigen::Map<const Matrix>(random_values(n * n, 2).data(), n, n);
+  Matrix c(n, n);
+  // Each thread computes a block of rows with Eigen's single-threaded kernel.
+  constexpr int64_t blocks = 8;
+  for (auto _ : state) {
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < blocks; ++k) {
+      const int64_t r0 = n * k / blocks, r1 = n * (k + 1) / blocks;
+      c.middleRows(r0, r1 - r0).noalias() = a.middleRows(r0, r1 - r0) * b;
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+}  // namespace
+
+std::string copy_probe_name(int64_t elements) {
+  return "probe copy " + std::to_string(elements * 4 / 1024) + " KiB";
+}
+
+std::string gemm_probe_name() {
+  return "probe sgemm " + std::to_string(kGemmProbeSize) + "^3";
+}
+
+void register_copy_probe(int64_t elements) {
+  benchmark::RegisterBenchmark(copy_probe_name(elements).c_str(), run_copy, elements)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+void register_gemm_probe() {
+  benchmark::RegisterBenchmark(gemm_probe_name().c_str(), run_gemm, kGemmProbeSize)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace bench
