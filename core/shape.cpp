@@ -57,6 +57,19 @@ std::optional<Shape> merge(const Shape& a, const Shape& b) {
   return out;
 }
 
+DimCount count_dims(const Shape& shape) {
+  DimCount c;
+  for (size_t i = 0; i < shape.rank(); ++i) {
+    if (shape.dim_known(i)) {
+      c.known *= shape[i];
+    } else {
+      ++c.unknown;
+      c.unknown_at = i;
+    }
+  }
+  return c;
+}
+
 bool fits(const Dims& dims, const Shape& shape) {
   if (!shape.rank_known()) return true;
   if (dims.size() != shape.rank()) return false;

@@ -62,6 +62,15 @@ class Shape {
 // (different ranks, or different known dimensions).
 std::optional<Shape> merge(const Shape& a, const Shape& b);
 
+// What a shape of known rank says of its element count: the product of its
+// known dimensions, how many are unknown and where the (last) unknown one is.
+struct DimCount {
+  int64_t known = 1;
+  int unknown = 0;
+  size_t unknown_at = 0;
+};
+DimCount count_dims(const Shape& shape);
+
 // Does a concrete tensor shape fit what is known of a shape?
 bool fits(const Dims& dims, const Shape& shape);
 

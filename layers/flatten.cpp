@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "layers/reshape.hpp"
 
 namespace strata {
 
@@ -16,17 +17,7 @@ void FlattenLayer::infer() {
   const Shape& in = inputs_[0].shape;
   if (!in.rank_known()) return;
   if (in.rank() < 1) throw Error("Input: expected rank 1 or more, got " + in.to_string());
-  int64_t known = 1;
-  int unknown = 0;
-  size_t unknown_at = 0;
-  for (size_t i = 0; i < in.rank(); ++i) {
-    if (in.dim_known(i)) {
-      known *= in[i];
-    } else {
-      ++unknown;
-      unknown_at = i;
-    }
-  }
+  const auto [known, unknown, unknown_at] = count_dims(in);
   if (unknown == 0) {
     constrain_output(0, Shape{known}, "the elements of Input " + in.to_string());
     return;
@@ -55,15 +46,7 @@ void FlattenLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
 
 void FlattenLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* /*ws*/,
                             Outputs in_grad, Outputs /*array_grad*/) const {
-  Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
-  if (!dx) return;
-  const Tensor& x = *in[0];
-  const Tensor& dy = *out_grad[0];
-  if (dy.size() != x.size())
-    throw Error("Output gradient: expected " + std::to_string(x.size()) + " elements, got " +
-                to_string(dy.shape()));
-  dx->resize(x.shape());
-  std::copy(dy.values().begin(), dy.values().end(), dx->values().begin());
+  reshape_backward(in, out_grad, in_grad);
 }
 
 }  // namespace strata

@@ -58,17 +58,7 @@ void LinearLayer::infer() {
   if (!in.rank_known()) return;
   // The number of inputs is the product of the example's dimensions; Weights
   // may fix it, and with it one unknown input dimension.
-  int64_t known = 1;
-  int unknown = 0;
-  size_t unknown_at = 0;
-  for (size_t i = 0; i < in.rank(); ++i) {
-    if (in.dim_known(i)) {
-      known *= in[i];
-    } else {
-      ++unknown;
-      unknown_at = i;
-    }
-  }
+  const auto [known, unknown, unknown_at] = count_dims(in);
   if (unknown == 0) {
     constrain_array(
         kWeights, Shape{size, known},

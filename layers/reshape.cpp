@@ -10,26 +10,6 @@ namespace strata {
 
 namespace {
 
-// The product of the known dimensions and where the unknown ones are.
-struct Count {
-  int64_t known = 1;
-  int unknown = 0;
-  size_t unknown_at = 0;
-};
-
-Count count(const Shape& s) {
-  Count c;
-  for (size_t i = 0; i < s.rank(); ++i) {
-    if (s.dim_known(i)) {
-      c.known *= s[i];
-    } else {
-      ++c.unknown;
-      c.unknown_at = i;
-    }
-  }
-  return c;
-}
-
 // Dimensions as the user wrote them, −1 included: "[4, -1]".
 std::string dims_text(const Dims& dims) {
   std::string s = "[";
@@ -104,7 +84,7 @@ void ReshapeLayer::infer() {
   const Shape& in = inputs_[0].shape;
   const Shape& out = outputs_[0].shape;
   if (!in.rank_known()) return;
-  const Count ci = count(in), co = count(out);
+  const DimCount ci = count_dims(in), co = count_dims(out);
   if (ci.unknown == 0 && co.unknown == 0) {
     if (ci.known != co.known)
       throw Error("Input: " + in.to_string() + " has " + std::to_string(ci.known) +
@@ -151,6 +131,10 @@ void ReshapeLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
 
 void ReshapeLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* /*ws*/,
                             Outputs in_grad, Outputs /*array_grad*/) const {
+  reshape_backward(in, out_grad, in_grad);
+}
+
+void reshape_backward(Inputs in, Inputs out_grad, Outputs in_grad) {
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
   if (!dx) return;
   const Tensor& x = *in[0];

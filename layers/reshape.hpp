@@ -41,4 +41,8 @@ class ReshapeLayer : public Layer {
   std::optional<Dims> dimensions_;
 };
 
+// The backward of any layer that only reshapes (Reshape, Flatten): the
+// output gradient, in the input's shape.
+void reshape_backward(Inputs in, Inputs out_grad, Outputs in_grad);
+
 }  // namespace strata
