@@ -10,7 +10,8 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PACKAGES = cmake g++ make libeigen3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev doctest-dev \
            libcli11-dev libbenchmark-dev libxml2-utils
-FUZZ_PACKAGES = clang-14 libfuzzer-14-dev
+# libclang-rt-14-dev holds the fuzzer and sanitizer runtimes (only recommended by clang-14).
+FUZZ_PACKAGES = clang-14 libfuzzer-14-dev libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 # Builds for the checks: no examples, and -g so that reports name source lines.
 CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_EXAMPLES=OFF

@@ -1,8 +1,10 @@
 // GCC 12.0-12.2 reports a false -Wmaybe-uninitialized inside the AVX-512
 // intrinsics that Eigen's GEMM inlines (`__m512 __Y = __Y;` in
-// _mm512_undefined_ps); the pragma covers only the headers, not the code below.
+// _mm512_undefined_ps), and with sanitizers a -Wuninitialized; the pragma
+// covers only the headers, not the code below.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include "layers/linear.hpp"
 
 #include <nlohmann/json.hpp>

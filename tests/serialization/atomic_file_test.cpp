@@ -9,10 +9,16 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <ostream>
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "layers/linear.hpp"
+#include "serialization/net_json.hpp"
+#include "serialization/npy.hpp"
+#include "serialization/tensor_json.hpp"
+#include "train/initialize.hpp"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -243,4 +249,77 @@ TEST_CASE("read_file names the file and the reason") {
       read_file(missing),
       (missing.string() + ": cannot open for reading: No such file or directory").c_str(), Error);
   CHECK_THROWS_WITH_AS(read_file(dir.path), doctest::Contains("Is a directory"), Error);
+}
+
+TEST_CASE("every writer of strata leaves the old file intact when the disk is full") {
+  // save_net, write_npy and write_tensor_file all go through
+  // write_file_atomically; a full disk (a file size limit, as above) must
+  // leave the previous file as it was and no temporary behind.
+  ScratchDir dir;
+  LinearLayer big(1000);
+  big.constrain_input(0, Shape{300});
+  big.infer_shapes();
+  NetInitialize(big, {.seed = 3});
+  const Tensor weights = *big.array("Weights");  // 300000 floats, over 1 MB in any format
+  const std::vector<std::pair<std::string, std::function<void(const fs::path&)>>> writers = {
+      {"net.json", [&](const fs::path& p) { save_net(p, big); }},
+      {"w.npy", [&](const fs::path& p) { write_npy(p, weights); }},
+      {"w_by_suffix.npy", [&](const fs::path& p) { write_tensor_file(p, weights); }},
+      {"w.json", [&](const fs::path& p) { write_tensor_file(p, weights); }},
+  };
+  for (const auto& [name, write] : writers) {
+    CAPTURE(name);
+    const fs::path target = dir.path / name;
+    put(target, "old");
+    struct rlimit saved {};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    auto* saved_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limited = saved;
+    limited.rlim_cur = 1 << 20;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+    std::string error;
+    try {
+      write(target);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, saved_handler);
+    CHECK(error == target.string() + ": cannot write: File too large");
+    CHECK(read_file(target) == "old");
+    // Without the limit the same write succeeds.
+    write(target);
+    CHECK(read_file(target).size() > (1u << 20));
+    fs::remove(target);
+  }
+  CHECK(dir.entries().empty());
+}
+
+TEST_CASE("every writer of strata refuses a read-only directory and leaves the old file") {
+  ScratchDir dir;
+  const fs::path target = dir.path / "net.json";
+  put(target, "old");
+  fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
+  if (::access(dir.path.c_str(), W_OK) == 0) {
+    // Root may write anyway; nothing to check then (a read-only file system
+    // would be needed).
+    fs::permissions(dir.path, fs::perms::owner_all);
+    MESSAGE("running with permission to write anywhere: the read-only case is not checked");
+    return;
+  }
+  LinearLayer layer(2);
+  layer.constrain_input(0, Shape{2});
+  layer.infer_shapes();
+  NetInitialize(layer);
+  std::string error;
+  try {
+    save_net(target, layer);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  fs::permissions(dir.path, fs::perms::owner_all);
+  CHECK(error == target.string() + ": cannot create a temporary file in " + dir.path.string() +
+                     ": Permission denied");
+  CHECK(read_file(target) == "old");
+  CHECK(dir.entries() == std::vector<std::string>{"net.json"});
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "layers/softmax.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -229,4 +230,44 @@ TEST_CASE("loss names parse, and errors name the loss, the example and the shape
                        "MeanSquared: the batch is empty", Error);
   CHECK_THROWS_WITH_AS(mean_squared_loss(Tensor(), Tensor(), &grad), doctest::Contains("a scalar"),
                        Error);
+}
+
+TEST_CASE("a net ending in SoftmaxLayer: CrossEntropy and the gradients stay finite for ±1000") {
+  // The path NetTrain takes for such a net: SoftmaxLayer forward, the loss on
+  // probabilities, then SoftmaxLayer backward to the logits.
+  SoftmaxLayer softmax;
+  softmax.constrain_input(0, Shape{3});
+  softmax.infer_shapes();
+  const Tensor z({4, 3}, std::vector<float>{1000, -1000, 0,      // confidently right
+                                            -1000, 1000, -1000,  // confidently wrong
+                                            1000, 999, -1000,    // close at the top
+                                            -1000, -1000, -1000});
+  const Tensor t({4}, std::vector<float>{0, 0, 1, 2});
+  Tensor p, dp, dz;
+  {
+    const Tensor* in[] = {&z};
+    Tensor* out[] = {&p};
+    softmax.forward(in, out, nullptr, RunContext{});
+  }
+  const double loss = cross_entropy_loss(p, t, ClassScores::Probabilities, &dp);
+  {
+    const Tensor* in[] = {&z};
+    const Tensor* out[] = {&p};
+    const Tensor* gout[] = {&dp};
+    Tensor* gin[] = {&dz};
+    softmax.backward(in, out, gout, nullptr, gin, {});
+  }
+  CHECK(std::isfinite(loss));
+  for (const Tensor* x : {&p, &dp, &dz})
+    for (float v : x->values())
+      CHECK(std::isfinite(v));
+  // Probabilities are exact where representable; the confidently wrong
+  // example's loss is clamped at -log(smallest normal float), not 2000.
+  CHECK(p.at({2, 0}) == doctest::Approx(1 / (1 + std::exp(-1.0))));
+  const double clamped = -std::log(double(std::numeric_limits<float>::min()));
+  CHECK(loss == doctest::Approx((0 + clamped + std::log(1 + std::exp(1.0)) + std::log(3.0)) / 4));
+  // Unsaturated examples get the exact gradient (p − onehot) / N.
+  CHECK(dz.at({2, 0}) == doctest::Approx(p.at({2, 0}) / 4).epsilon(1e-5));
+  CHECK(dz.at({2, 1}) == doctest::Approx((p.at({2, 1}) - 1) / 4).epsilon(1e-5));
+  CHECK(dz.at({3, 2}) == doctest::Approx((1.0 / 3 - 1) / 4).epsilon(1e-5));
 }
