@@ -4,10 +4,42 @@
 
 namespace strata {
 
-Error::Error(std::string message) : message_(std::move(message)), full_(message_) {}
+namespace {
+
+// Control characters (from a key or name in a hostile file, say) shown
+// escaped, so that a message stays on one line.
+std::string one_line(std::string text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t i = 0;
+  while (i < text.size() && static_cast<unsigned char>(text[i]) >= 0x20 && text[i] != 0x7f)
+    ++i;
+  if (i == text.size()) return text;  // the usual case: nothing to escape
+  std::string out = text.substr(0, i);
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Error::Error(std::string message) : message_(one_line(std::move(message))), full_(message_) {}
 
 Error& Error::add_context(const std::string& context) {
-  if (!context.empty()) full_ = context + ": " + full_;
+  if (!context.empty()) full_ = one_line(context) + ": " + full_;
   return *this;
 }
 

@@ -1,6 +1,8 @@
 // strata's one exception type. Its message carries the context of what went
 // wrong (file, layer, port, key), outermost first: "net.json: conv1
-// (ConvolutionLayer): Input expects 3 channels, got 4".
+// (ConvolutionLayer): Input expects 3 channels, got 4". A message is one
+// line: control characters in it (from a key or name in a hostile file) are
+// shown escaped, as \n or \x01.
 #pragma once
 
 #include <exception>

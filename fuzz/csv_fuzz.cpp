@@ -1,6 +1,7 @@
 // Fuzzes the CSV dataset reader (parse_csv_dataset) on text in memory.
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -17,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!d.column_names.empty() &&
         static_cast<int64_t>(d.column_names.size()) != d.inputs.dim(1) + 1)
       std::abort();
-  } catch (const strata::Error&) {
+  } catch (const strata::Error& e) {
+    if (std::strchr(e.what(), '\n')) std::abort();  // messages are one line
   }
   return 0;
 }

@@ -93,6 +93,7 @@ write("net_missing_layer.json",
 write("net_unknown_layer_type.json", chain([{"type": "ConvolutionLayr"}], [4]))
 write("net_unknown_key.json", chain([{"type": "LinearLayer", "Sise": 3}], [4]))
 write("net_nested_lists.json", chain([flatten], [[[[4]]]]))
+write("net_control_characters.json", chain([{"type": "Ramp\nLayer\u0001"}], [4]))
 write("net_newer_version.json", net({"type": "NetChain", "layers": [ramp]}, version=99))
 write("net_truncated.json", chain([ramp, flatten], [4])[:60])
 write("net_empty.json", "")

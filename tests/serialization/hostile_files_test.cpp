@@ -88,6 +88,8 @@ const Hostile kCatalogue[] = {
     {"net_unknown_key.json", "unknown option \"Sise\" for LinearLayer"},
     {"net_nested_lists.json",
      "Input[0]: expected a positive size or null (a size is at most 2147483648), got [[[4]]]"},
+    // A message stays on one line whatever the file holds.
+    {"net_control_characters.json", "unknown layer type \"Ramp\\nLayer\\x01\""},
     {"net_newer_version.json", "version 99 is newer than this strata reads"},
     {"net_truncated.json", "malformed JSON: parse error at line 1, column 61"},
     {"net_empty.json", "malformed JSON: parse error at line 1, column 1"},

@@ -1,0 +1,20 @@
+#include "core/error.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace strata;
+
+TEST_CASE("an Error's message is one line, its context outermost first") {
+  Error e("Input: expects 3 channels, got 4");
+  e.add_context("conv1 (ConvolutionLayer)").add_context("net.json");
+  CHECK(std::string(e.what()) ==
+        "net.json: conv1 (ConvolutionLayer): Input: expects 3 channels, got 4");
+  CHECK(e.message() == "Input: expects 3 channels, got 4");
+  // Control characters, say from a key in a hostile file, are shown escaped.
+  Error hostile("unknown key \"a\nb\tc\r\x01\x7f\"");
+  hostile.add_context("bad\nfile.json");
+  CHECK(std::string(hostile.what()) == "bad\\nfile.json: unknown key \"a\\nb\\tc\\r\\x01\\x7f\"");
+  CHECK(hostile.message() == "unknown key \"a\\nb\\tc\\r\\x01\\x7f\"");
+  // Text beyond ASCII is kept as it is (UTF-8 names).
+  CHECK(std::string(Error("Größe: µ").what()) == "Größe: µ");
+}
