@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -141,19 +142,17 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
     // inputs with a large mean. Partial sums per plane in parallel, then a
     // fixed-order reduction over the batch.
     work->plane_a.resize(static_cast<size_t>(planes));
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
+    parallel_for(planes, [&](int64_t p) {
       const float* xp = xd + p * n;
       double s = 0;
       for (int64_t i = 0; i < n; ++i)
         s += xp[i];
       work->plane_a[p] = s;
-    }
+    });
     reduce_planes(work->plane_a, batch, channels, work->mean);
     for (double& m : work->mean)
       m /= static_cast<double>(count);
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
+    parallel_for(planes, [&](int64_t p) {
       const float* xp = xd + p * n;
       const double m = work->mean[p % channels];
       double s = 0;
@@ -162,7 +161,7 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
         s += d * d;
       }
       work->plane_a[p] = s;
-    }
+    });
     reduce_planes(work->plane_a, batch, channels, work->unbiased_var);
     for (int64_t c = 0; c < channels; ++c) {
       const double sq = work->unbiased_var[c];
@@ -181,8 +180,7 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   Tensor& y = *out[0];
   y.resize(x.shape());
   float* yd = y.data();
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
     const float* xp = xd + p * n;
     float* yp = yd + p * n;
@@ -195,7 +193,7 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
     const float shift = static_cast<float>(beta[c] - (mean - mean_hi) * gamma[c] * inv_std);
     for (int64_t i = 0; i < n; ++i)
       yp[i] = (xp[i] - mean_hi) * scale + shift;
-  }
+  });
 }
 
 void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -217,8 +215,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
   const float* dyd = dy.data();
 
   // Per plane: Σ dy and Σ dy·x̂, with x̂ = (x − m_hi)·inv_std − lo as in forward.
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
     const float* xp = xd + p * n;
     const float* gp = dyd + p * n;
@@ -232,7 +229,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
     }
     work->plane_a[p] = s;
     work->plane_b[p] = sx;
-  }
+  });
   reduce_planes(work->plane_a, batch, channels, work->sum_dy);
   reduce_planes(work->plane_b, batch, channels, work->sum_dy_xhat);
   const std::vector<double>& sum_dy = work->sum_dy;
@@ -262,8 +259,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
   // Inference: the statistics are constants, dx = Gamma·inv_std·dy.
   const bool training = work->training;
   const double count = static_cast<double>(work->count);
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
     const float* xp = xd + p * n;
     const float* gp = dyd + p * n;
@@ -281,7 +277,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
       for (int64_t i = 0; i < n; ++i)
         dxp[i] = g * gp[i];
     }
-  }
+  });
 }
 
 void BatchNormalizationLayer::update_state(Workspace* ws) {

@@ -1,13 +1,12 @@
 #include "layers/convolution.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <span>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -220,14 +219,14 @@ void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, cons
 
 // A per-thread buffer of at least `size` floats.
 float* thread_buffer(std::vector<std::vector<float>>& buffers, int64_t size) {
-  auto& b = buffers[static_cast<size_t>(omp_get_thread_num())];
+  auto& b = buffers[static_cast<size_t>(thread_index())];
   if (b.size() < static_cast<size_t>(size)) b.resize(static_cast<size_t>(size));
   return b.data();
 }
 
 void ensure_threads(std::vector<std::vector<float>>& buffers) {
-  if (buffers.size() < static_cast<size_t>(omp_get_max_threads()))
-    buffers.resize(static_cast<size_t>(omp_get_max_threads()));
+  if (buffers.size() < static_cast<size_t>(num_threads()))
+    buffers.resize(static_cast<size_t>(num_threads()));
 }
 
 }  // namespace
@@ -555,8 +554,7 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
   // Work items: one example's tile of positions (tiled), or `side` examples.
   const int64_t per_group = p.tiled ? p.batch * p.tiles : ceil_div(p.batch, p.side);
   const int64_t items = per_group * p.groups;
-#pragma omp parallel for schedule(static)
-  for (int64_t item = 0; item < items; ++item) {
+  parallel_for(items, [&](int64_t item) {
     const int64_t g = item / per_group, k = item % per_group;
     ConstMatrixMap wg(wd + g * p.out_per_group * p.rows, p.out_per_group, p.rows);
     const int64_t n0 = p.tiled ? k / p.tiles : k * p.side;
@@ -604,7 +602,7 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
             dst[i] = src[i] + bias;
         }
     }
-  }
+  });
 }
 
 void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -648,8 +646,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   const int64_t in_size = p.geo.in_size(), np = p.positions;
   if (dx || dw) {
     const int64_t items = p.chunks * p.groups;
-#pragma omp parallel for schedule(static)
-    for (int64_t item = 0; item < items; ++item) {
+    parallel_for(items, [&](int64_t item) {
       const int64_t chunk = item / p.groups, g = item % p.groups;
       ConstMatrixMap wg(wd + g * p.out_per_group * p.rows, p.out_per_group, p.rows);
       MatrixMap dwg(partial ? partial + chunk * wsize + g * p.out_per_group * p.rows : nullptr,
@@ -729,30 +726,34 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
           }
         }
       }
-    }
+    });
   }
   if (dw && p.batch > 0) {
     float* dwd = dw->data();
-#pragma omp parallel for schedule(static) if (wsize * p.chunks > 32768)
-    for (int64_t i = 0; i < wsize; ++i) {
-      float s = partial[i];
-      for (int64_t c = 1; c < p.chunks; ++c)
-        s += partial[c * wsize + i];
-      dwd[i] = s;
-    }
+    parallel_for(
+        wsize,
+        [&](int64_t i) {
+          float s = partial[i];
+          for (int64_t c = 1; c < p.chunks; ++c)
+            s += partial[c * wsize + i];
+          dwd[i] = s;
+        },
+        16384);
   }
   if (db) {
     db->resize({p.out_channels});
     float* dbd = db->data();
-#pragma omp parallel for schedule(static) if (p.batch * p.out_channels * np > 32768)
-    for (int64_t o = 0; o < p.out_channels; ++o) {
-      double s = 0;
-      for (int64_t n = 0; n < p.batch; ++n) {
-        const float* row = dyd + (n * p.out_channels + o) * np;
-        s += plane_sums::sum(np, row, [](auto v) { return v; });
-      }
-      dbd[o] = static_cast<float>(s);
-    }
+    parallel_for(
+        p.out_channels,
+        [&](int64_t o) {
+          double s = 0;
+          for (int64_t n = 0; n < p.batch; ++n) {
+            const float* row = dyd + (n * p.out_channels + o) * np;
+            s += plane_sums::sum(np, row, [](auto v) { return v; });
+          }
+          dbd[o] = static_cast<float>(s);
+        },
+        std::max<int64_t>(1, 32768 / std::max<int64_t>(1, p.batch * np)));
   }
 }
 

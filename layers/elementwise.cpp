@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -54,17 +55,15 @@ inline float normal_cdf(float x) {
 
 template <typename F>
 void map(const float* x, float* y, int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = f(x[i]);
+  parallel_for(
+      n, [&](int64_t i) { y[i] = f(x[i]); }, kParallelMin);
 }
 
 // dx = dy · f'(x, y).
 template <typename D>
 void map_grad(const float* x, const float* y, const float* dy, float* dx, int64_t n, D d) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i)
-    dx[i] = dy[i] * d(x[i], y[i]);
+  parallel_for(
+      n, [&](int64_t i) { dx[i] = dy[i] * d(x[i], y[i]); }, kParallelMin);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -213,15 +214,14 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
 
   if (split.chunks == 1) {
     // Each plane in one piece: statistics and output while it is in cache.
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
+    parallel_for(planes, [&](int64_t p) {
       const float* xp = xd + p * n;
       const float c = first_mean(xp, n);
       double s1, s2;
       centered_sums(xp, n, c, s1, s2);
       run_stats(xp, n, c, s1, s2, eps, mean[p], inv_std[p]);
       normalize(xp, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels], beta[p % channels]);
-    }
+    });
   } else {
     work->center.resize(static_cast<size_t>(planes));
     work->part_a.resize(static_cast<size_t>(units));
@@ -235,35 +235,27 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
       begin = std::min(n, (u % chunks) * len);
       end = std::min(n, begin + len);
     };
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p)
-        center[p] = first_mean(xd + p * n, n);
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
-        int64_t b, e;
-        range(u, b, e);
-        centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+    parallel_for(planes, [&](int64_t p) { center[p] = first_mean(xd + p * n, n); });
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+    });
+    parallel_for(planes, [&](int64_t p) {
+      double s1 = 0, s2 = 0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        s1 += part_a[p * chunks + k];
+        s2 += part_b[p * chunks + k];
       }
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p) {
-        double s1 = 0, s2 = 0;
-        for (int64_t k = 0; k < chunks; ++k) {
-          s1 += part_a[p * chunks + k];
-          s2 += part_b[p * chunks + k];
-        }
-        run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
-      }
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
-        int64_t b, e;
-        range(u, b, e);
-        const int64_t p = u / chunks;
-        normalize(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
-                  beta[p % channels]);
-      }
-    }
+      run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
+    });
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      const int64_t p = u / chunks;
+      normalize(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
+                beta[p % channels]);
+    });
   }
   work->has_forward = true;
 }
@@ -303,11 +295,10 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
   };
   const Split split = split_plane(n);
   if (split.chunks == 1) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
+    parallel_for(planes, [&](int64_t p) {
       grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
       if (dxd) dx_plane(p, 0, n);
-    }
+    });
   } else {
     const int64_t chunks = split.chunks, len = split.len, units = planes * chunks;
     work->part_a.resize(static_cast<size_t>(units));
@@ -318,34 +309,28 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
       begin = std::min(n, (u % chunks) * len);
       end = std::min(n, begin + len);
     };
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      const int64_t p = u / chunks;
+      grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
+                part_b[u]);
+    });
+    parallel_for(planes, [&](int64_t p) {
+      double s = 0, sx = 0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        s += part_a[p * chunks + k];
+        sx += part_b[p * chunks + k];
+      }
+      sum_dy[p] = s;
+      sum_dy_xhat[p] = sx;
+    });
+    if (dxd) {
+      parallel_for(units, [&](int64_t u) {
         int64_t b, e;
         range(u, b, e);
-        const int64_t p = u / chunks;
-        grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
-                  part_b[u]);
-      }
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p) {
-        double s = 0, sx = 0;
-        for (int64_t k = 0; k < chunks; ++k) {
-          s += part_a[p * chunks + k];
-          sx += part_b[p * chunks + k];
-        }
-        sum_dy[p] = s;
-        sum_dy_xhat[p] = sx;
-      }
-      if (dxd) {
-#pragma omp for schedule(static)
-        for (int64_t u = 0; u < units; ++u) {
-          int64_t b, e;
-          range(u, b, e);
-          dx_plane(u / chunks, b, e);
-        }
-      }
+        dx_plane(u / chunks, b, e);
+      });
     }
   }
   // Reduce over the batch in a fixed order: the same result for any thread count.

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -287,8 +288,7 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
     }
     if (plain_2d(g)) {
       const bool two_by_two = g.kernel[1] == 2 && g.kernel[2] == 2;
-#pragma omp parallel for schedule(static)
-      for (int64_t plane = 0; plane < planes; ++plane) {
+      parallel_for(planes, [&](int64_t plane) {
         const float* xp = xd + plane * in_size;
         float* yp = yd + plane * out_size;
         int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
@@ -296,11 +296,10 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
           max_plane_2d<2, 2>(g, xp, yp, ap);
         else
           max_plane_2d<0, 0>(g, xp, yp, ap);
-      }
+      });
       return;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
+    parallel_for(planes, [&](int64_t plane) {
       const float* xp = xd + plane * in_size;
       float* yp = yd + plane * out_size;
       int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
@@ -323,14 +322,13 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
         yp[o] = m;
         if (ap) ap[o] = static_cast<int32_t>(best);
       });
-    }
+    });
     return;
   }
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
+  parallel_for(planes, [&](int64_t plane) {
     const float* xp = xd + plane * in_size;
     float* yp = yd + plane * out_size;
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
@@ -343,7 +341,7 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
         }
       yp[o] = s * scale;
     });
-  }
+  });
 }
 
 void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -370,21 +368,19 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
         work->argmax.size() != static_cast<size_t>(planes * out_size))
       throw Error("backward called without a matching forward");
     const int32_t* argmax = work->argmax.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
+    parallel_for(planes, [&](int64_t plane) {
       const float* gp = dyd + plane * out_size;
       const int32_t* ap = argmax + plane * out_size;
       float* dxp = dxd + plane * in_size;
       for (int64_t o = 0; o < out_size; ++o)
         dxp[ap[o]] += gp[o];
-    }
+    });
     return;
   }
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
+  parallel_for(planes, [&](int64_t plane) {
     const float* gp = dyd + plane * out_size;
     float* dxp = dxd + plane * in_size;
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
@@ -396,7 +392,7 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
             row[iw] += v;
         }
     });
-  }
+  });
 }
 
 }  // namespace strata

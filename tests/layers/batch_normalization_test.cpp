@@ -1,11 +1,11 @@
 #include "layers/batch_normalization.hpp"
 
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -143,13 +143,13 @@ TEST_CASE("BatchNormalizationLayer training normalizes each channel over the bat
 TEST_CASE("BatchNormalizationLayer gives the same result for any thread count") {
   auto layer = with_arrays(4, 6);
   Tensor x = random_tensor({16, 4, 9, 9}, 2);
-  const int threads = omp_get_max_threads();
+  const int threads = strata::num_threads();
   auto ws1 = layer.make_workspace(), ws2 = layer.make_workspace();
-  omp_set_num_threads(1);
+  strata::set_num_threads(1);
   Tensor y1 = run(layer, x, Mode::Training, ws1.get());
-  omp_set_num_threads(std::max(2, threads));
+  strata::set_num_threads(std::max(2, threads));
   Tensor y2 = run(layer, x, Mode::Training, ws2.get());
-  omp_set_num_threads(threads);
+  strata::set_num_threads(threads);
   CHECK(y1 == y2);
   auto copy = layer.clone();
   layer.update_state(ws1.get());
