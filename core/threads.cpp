@@ -162,16 +162,21 @@ class Pool {
   alignas(64) std::atomic<int64_t> done_{0};
 };
 
+// Eigen must not start OpenMP threads of its own (inside our loops, or with
+// a blocking that depends on the thread count): set before any product runs.
+const bool eigen_single_threaded = [] {
+  Eigen::setNbThreads(1);
+  return true;
+}();
+
 Pool& pool() {
   static Pool p;
   static const bool started = [] {
-    // Eigen must not start OpenMP threads of its own inside our loops (and
-    // its blocking would then depend on the thread count).
-    Eigen::setNbThreads(1);
     p.resize(std::max(1, omp_get_max_threads()));
     return true;
   }();
   (void)started;
+  (void)eigen_single_threaded;
   return p;
 }
 

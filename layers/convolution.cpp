@@ -217,16 +217,18 @@ void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, cons
   }
 }
 
-// A per-thread buffer of at least `size` floats.
-float* thread_buffer(std::vector<std::vector<float>>& buffers, int64_t size) {
-  auto& b = buffers[static_cast<size_t>(thread_index())];
-  if (b.size() < static_cast<size_t>(size)) b.resize(static_cast<size_t>(size));
-  return b.data();
-}
-
-void ensure_threads(std::vector<std::vector<float>>& buffers) {
+// Per-thread buffers of at least `size` floats each, sized before a loop (a
+// thread may run any item, so all are sized for the largest).
+void ensure_threads(std::vector<std::vector<float>>& buffers, int64_t size) {
   if (buffers.size() < static_cast<size_t>(num_threads()))
     buffers.resize(static_cast<size_t>(num_threads()));
+  for (auto& b : buffers)
+    if (b.size() < static_cast<size_t>(size)) b.resize(static_cast<size_t>(size));
+}
+
+// The calling thread's buffer (sized by ensure_threads).
+float* thread_buffer(std::vector<std::vector<float>>& buffers) {
+  return buffers[static_cast<size_t>(thread_index())].data();
 }
 
 }  // namespace
@@ -539,12 +541,13 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
 
   ConvWorkspace local;
   auto* work = ws ? static_cast<ConvWorkspace*>(ws) : &local;
-  ensure_threads(work->col);
-  ensure_threads(work->out);
-  ensure_threads(work->padded);
   const int64_t group_in = p.in_per_group * p.geo.in_size();
+  const int64_t max_width = p.side * p.tile;  // GEMM columns at most
+  ensure_threads(work->col, p.direct ? 0 : p.rows * max_width);
+  ensure_threads(work->out, p.side > 1 ? p.out_per_group * max_width : 0);
   const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
   if (mapped) build_map(work->map, p.geo, p.in_per_group);
+  ensure_threads(work->padded, mapped ? group_in + 1 : 0);
 
   const float* xd = x.data();
   const float* wd = weights.data();
@@ -567,10 +570,10 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
     const float* colp = x_of(n0) + p0;
     int64_t col_stride = np;
     if (!p.direct) {
-      float* col = thread_buffer(work->col, p.rows * width);
+      float* col = thread_buffer(work->col);
       for (int64_t e = 0; e < count; ++e) {
         if (mapped) {
-          float* xz = thread_buffer(work->padded, group_in + 1);
+          float* xz = thread_buffer(work->padded);
           xz[0] = 0.0f;
           std::copy_n(x_of(n0 + e), group_in, xz + 1);
           gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
@@ -591,7 +594,7 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
     } else {
       // Several examples side by side: the product, then each example's part
       // to its place in y.
-      MatrixMap prod(thread_buffer(work->out, p.out_per_group * width), p.out_per_group, width);
+      MatrixMap prod(thread_buffer(work->out), p.out_per_group, width);
       prod.noalias() = wg * b;
       for (int64_t e = 0; e < count; ++e)
         for (int64_t o = 0; o < p.out_per_group; ++o) {
@@ -630,13 +633,14 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
     work->dw_partial.resize(static_cast<size_t>(p.chunks * wsize));
     if (p.batch == 0) dw->fill(0.0f);
   }
-  ensure_threads(work->col);
-  ensure_threads(work->dcol);
-  ensure_threads(work->out);
-  ensure_threads(work->padded);
   const int64_t group_in = p.in_per_group * p.geo.in_size();
+  const int64_t max_width = p.side * p.tile;  // GEMM columns at most
+  ensure_threads(work->col, dw && !p.direct ? p.rows * max_width : 0);
+  ensure_threads(work->dcol, dx && !p.direct ? p.rows * max_width : 0);
+  ensure_threads(work->out, p.side > 1 ? p.out_per_group * max_width : 0);
   const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
   if (mapped) build_map(work->map, p.geo, p.in_per_group);
+  ensure_threads(work->padded, mapped ? group_in + 1 : 0);
 
   const float* xd = x.data();
   const float* wd = weights.data();
@@ -675,7 +679,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
           const float* dyp = dy_of(n0) + p0;
           int64_t dy_stride = np;
           if (count > 1) {
-            float* gathered = thread_buffer(work->out, p.out_per_group * width);
+            float* gathered = thread_buffer(work->out);
             for (int64_t e = 0; e < count; ++e)
               for (int64_t o = 0; o < p.out_per_group; ++o)
                 std::copy_n(dy_of(n0 + e) + o * np + p0, cols, gathered + o * width + e * cols);
@@ -687,10 +691,10 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
             const float* colp = x_of(n0) + p0;
             int64_t col_stride = np;
             if (!p.direct) {
-              float* col = thread_buffer(work->col, p.rows * width);
+              float* col = thread_buffer(work->col);
               for (int64_t e = 0; e < count; ++e) {
                 if (mapped) {
-                  float* xz = thread_buffer(work->padded, group_in + 1);
+                  float* xz = thread_buffer(work->padded);
                   xz[0] = 0.0f;
                   std::copy_n(x_of(n0 + e), group_in, xz + 1);
                   gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
@@ -709,12 +713,12 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
               StridedMap dxt(dxg + p0, p.rows, cols, Eigen::OuterStride<>(np));
               dxt.noalias() = wg.transpose() * dyt;
             } else {
-              MatrixMap dcol(thread_buffer(work->dcol, p.rows * width), p.rows, width);
+              MatrixMap dcol(thread_buffer(work->dcol), p.rows, width);
               dcol.noalias() = wg.transpose() * dyt;
               for (int64_t e = 0; e < count; ++e) {
                 float* dxe = dxg + e * p.in_channels * in_size;
                 if (mapped) {
-                  float* xz = thread_buffer(work->padded, group_in + 1);
+                  float* xz = thread_buffer(work->padded);
                   std::fill_n(xz, group_in + 1, 0.0f);
                   scatter_columns(work->map, p.rows, cols, dcol.data() + e * cols, width, xz);
                   std::copy_n(xz + 1, group_in, dxe);

@@ -211,6 +211,7 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   const int64_t batches_per_round = (n + options.batch_size - 1) / options.batch_size;
   result.batch_losses.reserve(
       static_cast<size_t>(std::min<int64_t>(batches_per_round * options.rounds, 1 << 20)));
+  result.rounds.reserve(static_cast<size_t>(std::min(options.rounds, 1 << 12)));
 
   for (int round = 1; round <= options.rounds; ++round) {
     const auto round_start = Clock::now();
