@@ -38,40 +38,17 @@ Split split_plane(int64_t n) {
   return {chunks, std::max<int64_t>(len, 1)};
 }
 
-// The mean of the first few elements: a cheap first guess at the mean.
-float first_mean(const float* x, int64_t n) {
-  const int64_t m = std::min(n, plane_sums::kLanes);
-  return static_cast<float>(plane_sums::sum(m, x, [](auto v) { return v; }) /
-                            static_cast<double>(m));
-}
+using plane_sums::centered_sums;
+using plane_sums::first_mean;
 
-// Σ (x − c) and Σ (x − c)² over a run. For c near the mean, x − c is small and
-// the sums give the variance exactly, however large the mean.
-void centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
-  plane_sums::sum2(
-      n, x, x, [c](auto v, auto) { return v - c; },
-      [c](auto v, auto) {
-        const auto d = v - c;
-        return d * d;
-      },
-      s1, s2);
-}
-
-// The mean and 1 / sqrt(variance + eps) from the sums about c, computed as
-// mean = c + d and variance = s2/n − d² with d = s1/n. That difference loses
-// about log2(s2/n / variance) bits, so it is accepted only when c was close
-// to the mean (s2/n at most kMaxCancellation times the variance: at most 6
-// bits lost); otherwise `false`, and the caller sums again about the mean.
-constexpr double kMaxCancellation = 64;
+// The mean and 1 / sqrt(variance + eps) from the sums about c; false when c
+// was too far from the mean for the sums to give the variance exactly.
 bool finish_stats(float c, double s1, double s2, int64_t n, double eps, double& mean,
                   float& inv_std) {
-  const double d = s1 / static_cast<double>(n);
-  const double m2 = s2 / static_cast<double>(n);
-  const double var = m2 - d * d;
-  mean = c + d;
-  if (!(var * kMaxCancellation >= m2)) return false;
+  double var;
+  const bool exact = plane_sums::variance_from_sums(c, s1, s2, static_cast<double>(n), mean, var);
   inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-  return true;
+  return exact;
 }
 
 // The statistics of a whole run: one pass about a first guess, and a second
@@ -81,13 +58,10 @@ void run_stats(const float* x, int64_t n, float c, double s1, double s2, double 
   if (finish_stats(c, s1, s2, n, eps, mean, inv_std)) return;
   c = static_cast<float>(mean);
   centered_sums(x, n, c, s1, s2);
-  if (!finish_stats(c, s1, s2, n, eps, mean, inv_std)) {
-    // A nearly constant run whose mean falls between two floats: the
-    // differences from c are exact, and the tiny variance is taken as it is.
-    const double d = s1 / static_cast<double>(n);
-    const double var = std::max(0.0, s2 / static_cast<double>(n) - d * d);
-    inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-  }
+  // Still not exact only for a nearly constant run whose mean falls between
+  // two floats: the differences from c are exact, and the tiny variance is
+  // taken as it is.
+  finish_stats(c, s1, s2, n, eps, mean, inv_std);
 }
 
 // y = Gamma·(x − mean)·inv_std + Beta over a run. x − m in float loses
