@@ -46,11 +46,12 @@ struct ColumnMap {
 
 struct ConvWorkspace : Workspace {
   ColumnMap map;
-  std::vector<std::vector<float>> padded;  // per thread: an example's input behind a zero
-  std::vector<std::vector<float>> col;     // per thread: im2col columns
-  std::vector<std::vector<float>> dcol;    // per thread: column gradients
-  std::vector<std::vector<float>> out;     // per thread: GEMM result / gathered gradients
-  std::vector<float> dw_partial;           // per chunk of examples: a Weights gradient
+  std::vector<std::vector<float>> padded;       // per thread: an example's input, padded
+  std::vector<std::vector<float>> padded_grad;  // per thread: its gradient, padded
+  std::vector<std::vector<float>> col;          // per thread: im2col columns
+  std::vector<std::vector<float>> dcol;         // per thread: column gradients
+  std::vector<std::vector<float>> out;          // per thread: GEMM result / gathered gradients
+  std::vector<float> dw_partial;                // per chunk of examples: a Weights gradient
 };
 
 // The sizes one application works with.
@@ -66,7 +67,12 @@ struct ConvPlan {
   int64_t side = 1;
   int64_t tile = 0, tiles = 1;
   int64_t chunks = 1;
-  bool direct = false;  // a 1×1 kernel, stride 1, no padding: the input is its own im2col
+  // How im2col columns are made: the input itself (a 1×1 kernel, stride 1, no
+  // padding), from a zero-padded copy (stride 1 in 2-D or 1-D: plain row
+  // copies), through an index map (other small images), or by walking the
+  // window (the rest).
+  enum class Method { Direct, Padded, Mapped, Walk } method = Method::Walk;
+  bool direct = false;  // method == Direct
   // Examples [first, last) of chunk c.
   int64_t chunk_first(int64_t c) const { return c * batch / chunks; }
 };
@@ -217,6 +223,78 @@ void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, cons
   }
 }
 
+// ---- Stride 1 in 2-D (or 1-D): im2col from a zero-padded copy of the input,
+// where every im2col row is a run of plain copies of whole output rows.
+
+struct PaddedShape {
+  int64_t hp, wp;  // padded height and width (rows read by the windows)
+  int64_t size(int64_t channels) const { return channels * hp * wp; }
+};
+
+PaddedShape padded_shape(const WindowGeometry& g) {
+  return {std::max(g.before[1] + g.in[1], g.out[1] + (g.kernel[1] - 1) * g.dilation[1]),
+          std::max(g.before[2] + g.in[2], g.out[2] + (g.kernel[2] - 1) * g.dilation[2])};
+}
+
+// The padded rows that output rows [oh0, oh1) read: [oh0, last).
+int64_t last_padded_row(const WindowGeometry& g, int64_t oh1) {
+  return oh1 + (g.kernel[1] - 1) * g.dilation[1];
+}
+
+// Padded rows [r0, r1) of every channel: x's rows behind zeros.
+void pad_rows(const float* x, int64_t channels, const WindowGeometry& g, PaddedShape s, int64_t r0,
+              int64_t r1, float* xp) {
+  const int64_t bw = g.before[2], w = g.in[2];
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = r0; r < r1; ++r) {
+      float* row = xp + (c * s.hp + r) * s.wp;
+      const int64_t ih = r - g.before[1];
+      if (ih < 0 || ih >= g.in[1]) {
+        std::fill_n(row, s.wp, 0.0f);
+        continue;
+      }
+      std::fill_n(row, bw, 0.0f);
+      std::copy_n(x + (c * g.in[1] + ih) * w, w, row + bw);
+      std::fill(row + bw + w, row + s.wp, 0.0f);
+    }
+}
+
+// Columns of output rows [oh0, oh1) from the padded input (Accumulate false),
+// or their gradients added back into a padded gradient (true).
+template <bool Accumulate>
+void padded_columns(std::conditional_t<Accumulate, float*, const float*> xp, int64_t channels,
+                    const WindowGeometry& g, PaddedShape s, int64_t oh0, int64_t oh1,
+                    std::conditional_t<Accumulate, const float*, float*> col, int64_t ld) {
+  const int64_t ow = g.out[2];
+  int64_t row = 0;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+      for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++row) {
+        auto* src = xp + (c * s.hp + oh0 + kh * g.dilation[1]) * s.wp + kw * g.dilation[2];
+        auto* dst = col + row * ld;
+        for (int64_t oh = oh0; oh < oh1; ++oh, src += s.wp, dst += ow)
+          for (int64_t j = 0; j < ow; ++j) {
+            if constexpr (Accumulate)
+              src[j] += dst[j];
+            else
+              dst[j] = src[j];
+          }
+      }
+}
+
+// dx += the padded gradient's rows [r0, r1) that hold input rows.
+void unpad_add_rows(const float* dxp, int64_t channels, const WindowGeometry& g, PaddedShape s,
+                    int64_t r0, int64_t r1, float* dx) {
+  const int64_t w = g.in[2];
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = std::max(r0, g.before[1]); r < std::min(r1, g.before[1] + g.in[1]); ++r) {
+      const float* src = dxp + (c * s.hp + r) * s.wp + g.before[2];
+      float* dst = dx + (c * g.in[1] + r - g.before[1]) * w;
+      for (int64_t j = 0; j < w; ++j)
+        dst[j] += src[j];
+    }
+}
+
 // Per-thread buffers of at least `size` floats each, sized before a loop (a
 // thread may run any item, so all are sized for the largest).
 void ensure_threads(std::vector<std::vector<float>>& buffers, int64_t size) {
@@ -230,6 +308,81 @@ void ensure_threads(std::vector<std::vector<float>>& buffers, int64_t size) {
 float* thread_buffer(std::vector<std::vector<float>>& buffers) {
   return buffers[static_cast<size_t>(thread_index())].data();
 }
+
+// Makes an application's im2col columns, and puts column gradients back, by
+// the plan's method (not Direct: the input is its own columns then), with
+// per-thread scratch from the workspace.
+class Columns {
+ public:
+  Columns(const ConvPlan& p, ConvWorkspace& work, bool fill, bool add_back)
+      : p_(p), work_(work), shape_(padded_shape(p.geo)) {
+    const int64_t group_in = p.in_per_group * p.geo.in_size();
+    const int64_t scratch = p.method == ConvPlan::Method::Padded   ? shape_.size(p.in_per_group)
+                            : p.method == ConvPlan::Method::Mapped ? group_in + 1
+                                                                   : 0;
+    if (p.method == ConvPlan::Method::Mapped) build_map(work.map, p.geo, p.in_per_group);
+    ensure_threads(work.padded, fill ? scratch : 0);
+    ensure_threads(work.padded_grad, add_back ? scratch : 0);
+  }
+
+  // col[:, 0, cols) (rows `ld` apart) = the columns of positions
+  // [p0, p0 + cols) of x (one example's channels of the group).
+  void fill(const float* x, int64_t p0, int64_t cols, float* col, int64_t ld) const {
+    const WindowGeometry& g = p_.geo;
+    switch (p_.method) {
+      case ConvPlan::Method::Padded: {
+        float* xp = thread_buffer(work_.padded);
+        const int64_t oh0 = p0 / g.out[2], oh1 = (p0 + cols) / g.out[2];
+        pad_rows(x, p_.in_per_group, g, shape_, oh0, last_padded_row(g, oh1), xp);
+        padded_columns<false>(xp, p_.in_per_group, g, shape_, oh0, oh1, col, ld);
+        break;
+      }
+      case ConvPlan::Method::Mapped: {
+        float* xz = thread_buffer(work_.padded);
+        xz[0] = 0.0f;
+        std::copy_n(x, p_.in_per_group * g.in_size(), xz + 1);
+        gather_columns(work_.map, p_.rows, cols, xz, col, ld);
+        break;
+      }
+      default:
+        im2col(x, p_.in_per_group, g, p0, p0 + cols, col, ld);
+    }
+  }
+
+  // dx (one example's channels of the group) += the column gradients
+  // dcol[:, 0, cols) of positions [p0, p0 + cols).
+  void add_back(const float* dcol, int64_t ld, int64_t p0, int64_t cols, float* dx) const {
+    const WindowGeometry& g = p_.geo;
+    switch (p_.method) {
+      case ConvPlan::Method::Padded: {
+        float* dxp = thread_buffer(work_.padded_grad);
+        const int64_t oh0 = p0 / g.out[2], oh1 = (p0 + cols) / g.out[2];
+        const int64_t r1 = last_padded_row(g, oh1);
+        for (int64_t c = 0; c < p_.in_per_group; ++c)
+          std::fill_n(dxp + (c * shape_.hp + oh0) * shape_.wp, (r1 - oh0) * shape_.wp, 0.0f);
+        padded_columns<true>(dxp, p_.in_per_group, g, shape_, oh0, oh1, dcol, ld);
+        unpad_add_rows(dxp, p_.in_per_group, g, shape_, oh0, r1, dx);
+        break;
+      }
+      case ConvPlan::Method::Mapped: {
+        float* xz = thread_buffer(work_.padded_grad);
+        const int64_t group_in = p_.in_per_group * g.in_size();
+        std::fill_n(xz, group_in + 1, 0.0f);
+        scatter_columns(work_.map, p_.rows, cols, dcol, ld, xz);
+        for (int64_t i = 0; i < group_in; ++i)
+          dx[i] += xz[i + 1];
+        break;
+      }
+      default:
+        col2im_add(dcol, ld, p_.in_per_group, g, p0, p0 + cols, dx);
+    }
+  }
+
+ private:
+  const ConvPlan& p_;
+  ConvWorkspace& work_;
+  PaddedShape shape_;
+};
 
 }  // namespace
 
@@ -479,10 +632,14 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
   p.positions = p.geo.out_size();
   const int64_t image = std::max<int64_t>(1, p.rows * p.positions);
   p.tiled = image > kColumnBudget;
+  const bool padded = p.geo.in[0] == 1 && p.geo.kernel[0] == 1 && p.geo.out[0] == 1 &&
+                      p.geo.stride[1] == 1 && p.geo.stride[2] == 1;
   if (p.tiled) {
     const int64_t budget =
         std::max<int64_t>(64, kColumnBudget / std::max<int64_t>(1, p.rows) / 8 * 8);
     p.tile = std::max<int64_t>(1, std::min(p.positions, budget));
+    // Padded columns are made a whole output row at a time.
+    if (padded) p.tile = std::max<int64_t>(1, p.tile / p.geo.out[2]) * p.geo.out[2];
     p.tiles = ceil_div(p.positions, p.tile);
   } else {
     p.tile = std::max<int64_t>(1, p.positions);
@@ -494,6 +651,11 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
   p.direct = p.side == 1 && p.geo.kernel_size() == 1 &&
              p.geo.stride == std::array<int64_t, 3>{1, 1, 1} &&
              p.geo.before == std::array<int64_t, 3>{0, 0, 0} && p.geo.in == p.geo.out;
+  using Method = ConvPlan::Method;
+  p.method = p.direct                                                            ? Method::Direct
+             : padded                                                            ? Method::Padded
+             : !p.tiled && p.in_per_group * p.geo.in_size() < (int64_t{1} << 24) ? Method::Mapped
+                                                                                 : Method::Walk;
   return p;
 }
 
@@ -541,13 +703,10 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
 
   ConvWorkspace local;
   auto* work = ws ? static_cast<ConvWorkspace*>(ws) : &local;
-  const int64_t group_in = p.in_per_group * p.geo.in_size();
   const int64_t max_width = p.side * p.tile;  // GEMM columns at most
   ensure_threads(work->col, p.direct ? 0 : p.rows * max_width);
   ensure_threads(work->out, p.side > 1 ? p.out_per_group * max_width : 0);
-  const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
-  if (mapped) build_map(work->map, p.geo, p.in_per_group);
-  ensure_threads(work->padded, mapped ? group_in + 1 : 0);
+  const Columns columns(p, *work, !p.direct, false);
 
   const float* xd = x.data();
   const float* wd = weights.data();
@@ -571,16 +730,8 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
     int64_t col_stride = np;
     if (!p.direct) {
       float* col = thread_buffer(work->col);
-      for (int64_t e = 0; e < count; ++e) {
-        if (mapped) {
-          float* xz = thread_buffer(work->padded);
-          xz[0] = 0.0f;
-          std::copy_n(x_of(n0 + e), group_in, xz + 1);
-          gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
-        } else {
-          im2col(x_of(n0 + e), p.in_per_group, p.geo, p0, p0 + cols, col + e * cols, width);
-        }
-      }
+      for (int64_t e = 0; e < count; ++e)
+        columns.fill(x_of(n0 + e), p0, cols, col + e * cols, width);
       colp = col;
       col_stride = width;
     }
@@ -633,14 +784,11 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
     work->dw_partial.resize(static_cast<size_t>(p.chunks * wsize));
     if (p.batch == 0) dw->fill(0.0f);
   }
-  const int64_t group_in = p.in_per_group * p.geo.in_size();
   const int64_t max_width = p.side * p.tile;  // GEMM columns at most
   ensure_threads(work->col, dw && !p.direct ? p.rows * max_width : 0);
   ensure_threads(work->dcol, dx && !p.direct ? p.rows * max_width : 0);
   ensure_threads(work->out, p.side > 1 ? p.out_per_group * max_width : 0);
-  const bool mapped = !p.tiled && !p.direct && p.in_per_group * p.geo.in_size() < (1 << 24);
-  if (mapped) build_map(work->map, p.geo, p.in_per_group);
-  ensure_threads(work->padded, mapped ? group_in + 1 : 0);
+  const Columns columns(p, *work, dw && !p.direct, dx && !p.direct);
 
   const float* xd = x.data();
   const float* wd = weights.data();
@@ -661,7 +809,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
       };
       auto dy_of = [&](int64_t n) { return dyd + (n * p.out_channels + g * p.out_per_group) * np; };
       const int64_t first = p.chunk_first(chunk), last = p.chunk_first(chunk + 1);
-      if (dxd && !p.direct && !mapped)
+      if (dxd && !p.direct)
         for (int64_t n = first; n < last; ++n) {
           float* dxg = dxd + (x_of(n) - xd);
           std::fill(dxg, dxg + p.in_per_group * in_size, 0.0f);
@@ -692,15 +840,8 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
             int64_t col_stride = np;
             if (!p.direct) {
               float* col = thread_buffer(work->col);
-              for (int64_t e = 0; e < count; ++e) {
-                if (mapped) {
-                  float* xz = thread_buffer(work->padded);
-                  xz[0] = 0.0f;
-                  std::copy_n(x_of(n0 + e), group_in, xz + 1);
-                  gather_columns(work->map, p.rows, cols, xz, col + e * cols, width);
-                } else
-                  im2col(x_of(n0 + e), p.in_per_group, p.geo, p0, p0 + cols, col + e * cols, width);
-              }
+              for (int64_t e = 0; e < count; ++e)
+                columns.fill(x_of(n0 + e), p0, cols, col + e * cols, width);
               colp = col;
               col_stride = width;
             }
@@ -715,17 +856,9 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
             } else {
               MatrixMap dcol(thread_buffer(work->dcol), p.rows, width);
               dcol.noalias() = wg.transpose() * dyt;
-              for (int64_t e = 0; e < count; ++e) {
-                float* dxe = dxg + e * p.in_channels * in_size;
-                if (mapped) {
-                  float* xz = thread_buffer(work->padded);
-                  std::fill_n(xz, group_in + 1, 0.0f);
-                  scatter_columns(work->map, p.rows, cols, dcol.data() + e * cols, width, xz);
-                  std::copy_n(xz + 1, group_in, dxe);
-                } else
-                  col2im_add(dcol.data() + e * cols, width, p.in_per_group, p.geo, p0, p0 + cols,
-                             dxe);
-              }
+              for (int64_t e = 0; e < count; ++e)
+                columns.add_back(dcol.data() + e * cols, width, p0, cols,
+                                 dxg + e * p.in_channels * in_size);
             }
           }
         }
