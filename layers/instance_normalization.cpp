@@ -26,6 +26,18 @@ struct InstanceNormWorkspace : Workspace {
   bool has_forward = false;
 };
 
+// Small planes are handled a group at a time: about this many elements.
+constexpr int64_t kGroupElements = 4096;
+constexpr int64_t kMaxGroup = 64;
+
+int64_t group_of(int64_t n) {
+  return std::clamp<int64_t>(kGroupElements / std::max<int64_t>(1, n), 1, kMaxGroup);
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
 struct Split {
   int64_t chunks;  // per plane
   int64_t len;     // elements per chunk (the last one may have fewer)
@@ -187,14 +199,23 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   float* inv_std = work->inv_std.data();
 
   if (split.chunks == 1) {
-    // Each plane in one piece: statistics and output while it is in cache.
-    parallel_for(planes, [&](int64_t p) {
-      const float* xp = xd + p * n;
-      const float c = first_mean(xp, n);
-      double s1, s2;
-      centered_sums(xp, n, c, s1, s2);
-      run_stats(xp, n, c, s1, s2, eps, mean[p], inv_std[p]);
-      normalize(xp, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels], beta[p % channels]);
+    // Each plane in one piece, statistics and output while it is in cache;
+    // small planes a group at a time, each step for the whole group (the
+    // planes' independent sums and divisions then overlap).
+    const int64_t group = group_of(n);
+    parallel_for(ceil_div(planes, group), [&](int64_t k) {
+      const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
+      float c[kMaxGroup];
+      double s1[kMaxGroup], s2[kMaxGroup];
+      for (int64_t p = p0; p < p1; ++p)
+        c[p - p0] = first_mean(xd + p * n, n);
+      for (int64_t p = p0; p < p1; ++p)
+        centered_sums(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0]);
+      for (int64_t p = p0; p < p1; ++p)
+        run_stats(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0], eps, mean[p], inv_std[p]);
+      for (int64_t p = p0; p < p1; ++p)
+        normalize(xd + p * n, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels],
+                  beta[p % channels]);
     });
   } else {
     work->center.resize(static_cast<size_t>(planes));
@@ -269,9 +290,14 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
   };
   const Split split = split_plane(n);
   if (split.chunks == 1) {
-    parallel_for(planes, [&](int64_t p) {
-      grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
-      if (dxd) dx_plane(p, 0, n);
+    const int64_t group = group_of(n);
+    parallel_for(ceil_div(planes, group), [&](int64_t k) {
+      const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
+      for (int64_t p = p0; p < p1; ++p)
+        grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
+      if (dxd)
+        for (int64_t p = p0; p < p1; ++p)
+          dx_plane(p, 0, n);
     });
   } else {
     const int64_t chunks = split.chunks, len = split.len, units = planes * chunks;
