@@ -27,6 +27,9 @@ constexpr int64_t kColumnBudget = int64_t{1} << 16;
 // Small images are put side by side until a GEMM has about this many columns
 // (a GEMM with few columns spends its time packing, not multiplying).
 constexpr int64_t kMinColumns = 256;
+// Output rows at least this long are copied row by row from a padded input;
+// shorter ones are gathered through an index map.
+constexpr int64_t kMinPaddedRow = 16;
 
 // For images whose im2col columns fit the budget: where each entry of an
 // example's im2col matrix [rows, positions] comes from (an offset into the
