@@ -7,6 +7,7 @@
 //
 // Defaults: 2 threads, 3 repetitions (the table shows medians).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -131,6 +132,12 @@ int main(int argc, char** argv) {
       args.push_back(argv[i]);  // later flags override the defaults above
     }
   }
+  // libtorch allocates its outputs on every call; with glibc's default,
+  // blocks of a few MB come from fresh mmap'd pages each time (page faults
+  // cost libtorch up to 2x, depending on what ran before). Serve them from
+  // the heap for a fair, stable comparison. (strata allocates nothing per call.)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   strata::set_num_threads(threads);
   bench::set_libtorch_threads(threads);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 
 #include "core/error.hpp"
@@ -55,6 +56,8 @@ struct ConvWorkspace : Workspace {
   std::vector<std::vector<float>> dcol;         // per thread: column gradients
   std::vector<std::vector<float>> out;          // per thread: GEMM result / gathered gradients
   std::vector<float> dw_partial;                // per chunk of examples: a Weights gradient
+  std::vector<float> packed;                    // Weights repacked for the direct kernel
+  std::vector<float> packed_t;                  // flipped and transposed, for the input gradient
 };
 
 // The sizes one application works with.
@@ -226,6 +229,19 @@ void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, cons
   }
 }
 
+using Vec = plane_sums::Vec;
+constexpr int64_t kVec = plane_sums::kWidth;
+
+// n floats from src to dst. Explicit vectors: for the short rows copied here,
+// a plain loop (which the compiler makes a memmove call) costs more in calls.
+inline void copy_floats(const float* src, int64_t n, float* dst) {
+  int64_t j = 0;
+  for (; j + kVec <= n; j += kVec)
+    plane_sums::store(dst + j, plane_sums::load(src + j));
+  for (; j < n; ++j)
+    dst[j] = src[j];
+}
+
 // ---- Stride 1 in 2-D (or 1-D): im2col from a zero-padded copy of the input,
 // where every im2col row is a run of plain copies of whole output rows.
 
@@ -256,9 +272,11 @@ void pad_rows(const float* x, int64_t channels, const WindowGeometry& g, PaddedS
         std::fill_n(row, s.wp, 0.0f);
         continue;
       }
-      std::fill_n(row, bw, 0.0f);
-      std::copy_n(x + (c * g.in[1] + ih) * w, w, row + bw);
-      std::fill(row + bw + w, row + s.wp, 0.0f);
+      for (int64_t j = 0; j < bw; ++j)
+        row[j] = 0.0f;
+      copy_floats(x + (c * g.in[1] + ih) * w, w, row + bw);
+      for (int64_t j = bw + w; j < s.wp; ++j)
+        row[j] = 0.0f;
     }
 }
 
@@ -275,13 +293,17 @@ void padded_columns(std::conditional_t<Accumulate, float*, const float*> xp, int
       for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++row) {
         auto* src = xp + (c * s.hp + oh0 + kh * g.dilation[1]) * s.wp + kw * g.dilation[2];
         auto* dst = col + row * ld;
-        for (int64_t oh = oh0; oh < oh1; ++oh, src += s.wp, dst += ow)
-          for (int64_t j = 0; j < ow; ++j) {
-            if constexpr (Accumulate)
+        for (int64_t oh = oh0; oh < oh1; ++oh, src += s.wp, dst += ow) {
+          if constexpr (Accumulate) {
+            int64_t j = 0;
+            for (; j + kVec <= ow; j += kVec)
+              plane_sums::store(src + j, plane_sums::load(src + j) + plane_sums::load(dst + j));
+            for (; j < ow; ++j)
               src[j] += dst[j];
-            else
-              dst[j] = src[j];
+          } else {
+            copy_floats(src, ow, dst);
           }
+        }
       }
 }
 
@@ -296,6 +318,94 @@ void unpad_add_rows(const float* dxp, int64_t channels, const WindowGeometry& g,
       for (int64_t j = 0; j < w; ++j)
         dst[j] += src[j];
     }
+}
+
+// ---- Direct convolution (stride 1 in 2-D or 1-D, output rows of a vector or
+// more): output rows computed in registers from the padded input, a block of
+// output channels at a time, with no im2col and no packing of columns.
+
+constexpr int64_t kDirectVectors = 2;  // output row positions per step: 2 Vecs
+constexpr int64_t kDirectRows = 4;     // output rows per work item
+
+// The padded input for the direct kernel: rows wide enough for whole steps.
+PaddedShape direct_shape(const WindowGeometry& g) {
+  PaddedShape s = padded_shape(g);
+  const int64_t step = kDirectVectors * kVec;
+  s.wp = std::max(s.wp, (g.out[2] + step - 1) / step * step + (g.kernel[2] - 1) * g.dilation[2]);
+  return s;
+}
+
+// Weights repacked [group][in channel][kh][kw][out channel], so that a block of
+// output channels reads consecutive numbers.
+void pack_weights(const float* w, const ConvPlan& p, float* packed) {
+  const int64_t k = p.geo.kernel_size(), ci = p.in_per_group, co = p.out_per_group;
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t o = 0; o < co; ++o)
+      for (int64_t c = 0; c < ci; ++c)
+        for (int64_t kk = 0; kk < k; ++kk)
+          packed[((g * ci + c) * k + kk) * co + o] = w[((g * co + o) * ci + c) * k + kk];
+}
+
+// Output rows [oh0, oh1) of OB output channels of one example and group:
+// y[o, oh, :] = bias[o] + Σ_c,kh,kw w[c, kh, kw, o] · xp[c, oh + kh·dh, kw·dw + :].
+// `w` points at the block's first channel in the packed weights (rows of
+// `co` numbers), `y` at its first output channel (planes `positions` apart).
+template <int OB>
+void direct_rows(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t channels,
+                 const float* w, int64_t co, const float* bias, int64_t oh0, int64_t oh1, float* y,
+                 int64_t positions) {
+  constexpr int64_t NV = kDirectVectors;
+  const int64_t ow = g.out[2], kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t dh = g.dilation[1], dw = g.dilation[2], ksize = kh_n * kw_n;
+  for (int64_t oh = oh0; oh < oh1; ++oh)
+    for (int64_t j0 = 0; j0 < ow; j0 += NV * kVec) {
+      Vec acc[OB][NV];
+      for (int o = 0; o < OB; ++o)
+        for (int v = 0; v < NV; ++v)
+          acc[o][v] = Vec{} + (bias ? bias[o] : 0.0f);
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t kh = 0; kh < kh_n; ++kh) {
+          const float* row = xp + (c * s.hp + oh + kh * dh) * s.wp + j0;
+          const float* wk = w + (c * ksize + kh * kw_n) * co;
+          for (int64_t kw = 0; kw < kw_n; ++kw, wk += co) {
+            Vec in[NV];
+            for (int v = 0; v < NV; ++v)
+              in[v] = plane_sums::load(row + kw * dw + v * kVec);
+            for (int o = 0; o < OB; ++o)
+              for (int v = 0; v < NV; ++v)
+                acc[o][v] += wk[o] * in[v];
+          }
+        }
+      const int64_t m = std::min(NV * kVec, ow - j0);
+      for (int o = 0; o < OB; ++o) {
+        float* dst = y + o * positions + oh * ow + j0;
+        if (m == NV * kVec) {
+          for (int v = 0; v < NV; ++v)
+            plane_sums::store(dst + v * kVec, acc[o][v]);
+        } else {
+          float tmp[NV * kVec];
+          for (int v = 0; v < NV; ++v)
+            plane_sums::store(tmp + v * kVec, acc[o][v]);
+          std::copy_n(tmp, m, dst);
+        }
+      }
+    }
+}
+
+// All output channels of a group, in blocks of 8, then 4, then 1.
+void direct_all(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t channels,
+                const float* w, int64_t co, const float* bias, int64_t oh0, int64_t oh1, float* y,
+                int64_t positions) {
+  int64_t o = 0;
+  for (; o + 8 <= co; o += 8)
+    direct_rows<8>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
+                   y + o * positions, positions);
+  for (; o + 4 <= co; o += 4)
+    direct_rows<4>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
+                   y + o * positions, positions);
+  for (; o < co; ++o)
+    direct_rows<1>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
+                   y + o * positions, positions);
 }
 
 // Per-thread buffers of at least `size` floats each, sized before a loop (a
@@ -684,6 +794,86 @@ bool same_dims(std::span<const int64_t> a, const Dims& b) {
 
 }  // namespace
 
+namespace {
+
+// Forward by the direct kernel: work items are (example, group, a few output
+// rows); each pads the input rows it reads, then computes its rows.
+void forward_direct(const ConvPlan& p, const Tensor& x, const Tensor& weights, const float* bias,
+                    Tensor& y, ConvWorkspace& work) {
+  const WindowGeometry& g = p.geo;
+  const PaddedShape s = direct_shape(g);
+  work.packed.resize(static_cast<size_t>(weights.size()));
+  pack_weights(weights.data(), p, work.packed.data());
+  ensure_threads(work.padded, s.size(p.in_per_group));
+  const int64_t row_blocks = ceil_div(g.out[1], kDirectRows);
+  const int64_t in_size = g.in_size(), np = p.positions;
+  const int64_t ksize = g.kernel_size();
+  parallel_for(p.batch * p.groups * row_blocks, [&](int64_t item) {
+    const int64_t n = item / (p.groups * row_blocks);
+    const int64_t grp = (item / row_blocks) % p.groups;
+    const int64_t oh0 = (item % row_blocks) * kDirectRows;
+    const int64_t oh1 = std::min(g.out[1], oh0 + kDirectRows);
+    float* xp = thread_buffer(work.padded);
+    pad_rows(x.data() + (n * p.in_channels + grp * p.in_per_group) * in_size, p.in_per_group, g, s,
+             oh0, last_padded_row(g, oh1), xp);
+    direct_all(xp, s, g, p.in_per_group,
+               work.packed.data() + grp * p.in_per_group * ksize * p.out_per_group, p.out_per_group,
+               bias ? bias + grp * p.out_per_group : nullptr, oh0, oh1,
+               y.data() + (n * p.out_channels + grp * p.out_per_group) * np, np);
+  });
+}
+
+// For stride 1, the input gradient is itself a stride-1 convolution: of the
+// output gradient, with the kernel flipped and input and output channels
+// swapped, padded by (kernel − 1)·dilation − padding. Its geometry, when
+// that padding is not negative (else nullopt: the GEMM path does it).
+std::optional<WindowGeometry> input_grad_geometry(const ConvPlan& p) {
+  const WindowGeometry& g = p.geo;
+  if (p.method != ConvPlan::Method::Padded || g.out[2] < kMinPaddedRow || g.in[2] < kMinPaddedRow)
+    return std::nullopt;
+  WindowGeometry t = g;
+  t.in = g.out;
+  t.out = g.in;
+  for (size_t d = 1; d < 3; ++d) {
+    t.before[d] = (g.kernel[d] - 1) * g.dilation[d] - g.before[d];
+    if (t.before[d] < 0) return std::nullopt;
+  }
+  return t;
+}
+
+// dx by the direct kernel over the flipped, transposed weights.
+void input_grad_direct(const ConvPlan& p, const WindowGeometry& t, const Tensor& dy,
+                       const Tensor& weights, Tensor& dx, ConvWorkspace& work) {
+  const int64_t k = p.geo.kernel_size(), ci = p.in_per_group, co = p.out_per_group;
+  // packed[g][o][k − 1 − kk][c] = W[g·co + o][c][kk]: the direct kernel's
+  // layout for a convolution from co channels to ci.
+  work.packed_t.resize(static_cast<size_t>(weights.size()));
+  const float* w = weights.data();
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t o = 0; o < co; ++o)
+      for (int64_t c = 0; c < ci; ++c)
+        for (int64_t kk = 0; kk < k; ++kk)
+          work.packed_t[((g * co + o) * k + (k - 1 - kk)) * ci + c] =
+              w[((g * co + o) * ci + c) * k + kk];
+  const PaddedShape s = direct_shape(t);
+  ensure_threads(work.padded_grad, s.size(co));
+  const int64_t row_blocks = ceil_div(t.out[1], kDirectRows);
+  const int64_t dy_size = t.in_size(), dx_size = t.out_size();
+  parallel_for(p.batch * p.groups * row_blocks, [&](int64_t item) {
+    const int64_t n = item / (p.groups * row_blocks);
+    const int64_t grp = (item / row_blocks) % p.groups;
+    const int64_t r0 = (item % row_blocks) * kDirectRows;
+    const int64_t r1 = std::min(t.out[1], r0 + kDirectRows);
+    float* dyp = thread_buffer(work.padded_grad);
+    pad_rows(dy.data() + (n * p.out_channels + grp * co) * dy_size, co, t, s, r0,
+             last_padded_row(t, r1), dyp);
+    direct_all(dyp, s, t, co, work.packed_t.data() + grp * co * k * ci, ci, nullptr, r0, r1,
+               dx.data() + (n * p.in_channels + grp * ci) * dx_size, dx_size);
+  });
+}
+
+}  // namespace
+
 void ConvolutionLayer::check_runnable(const Tensor& x) const {
   if (!output_channels_) throw Error("OutputChannels: required option is missing");
   if (!kernel_size_) throw Error("KernelSize: required option is missing");
@@ -706,6 +896,10 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
 
   ConvWorkspace local;
   auto* work = ws ? static_cast<ConvWorkspace*>(ws) : &local;
+  if (p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kMinPaddedRow) {
+    forward_direct(p, x, weights, biases() ? array_value(kBiases).data() : nullptr, y, *work);
+    return;
+  }
   const int64_t max_width = p.side * p.tile;  // GEMM columns at most
   ensure_threads(work->col, p.direct ? 0 : p.rows * max_width);
   ensure_threads(work->out, p.side > 1 ? p.out_per_group * max_width : 0);
@@ -787,6 +981,12 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
     work->dw_partial.resize(static_cast<size_t>(p.chunks * wsize));
     if (p.batch == 0) dw->fill(0.0f);
   }
+  // The input gradient by the direct kernel where it applies; the rest below.
+  if (dx && p.batch > 0)
+    if (const auto t = input_grad_geometry(p)) {
+      input_grad_direct(p, *t, dy, weights, *dx, *work);
+      dx = nullptr;
+    }
   const int64_t max_width = p.side * p.tile;  // GEMM columns at most
   ensure_threads(work->col, dw && !p.direct ? p.rows * max_width : 0);
   ensure_threads(work->dcol, dx && !p.direct ? p.rows * max_width : 0);

@@ -358,6 +358,14 @@ TEST_CASE("ConvolutionLayer gradients match finite differences") {
        ConvolutionLayer(4, 3).channel_groups(2).stride({2, 1}).biases(false),
        {2, 4, 5, 5}},
       {"2d 1x1", ConvolutionLayer(3, 1), {2, 4, 3, 3}},
+      // Rows of 16 or more: the direct kernel (forward and input gradient),
+      // with a partial last step.
+      {"2d wide rows, dilation, groups",
+       ConvolutionLayer(6, {3, 3})
+           .dilation({1, 2})
+           .padding_size({{1, 1}, {3, 2}})
+           .channel_groups(2),
+       {1, 4, 5, 20}},
       {"2d dilation, uneven padding",
        ConvolutionLayer(2, {3, 3}).dilation({2, 1}).padding_size({{2, 1}, {0, 2}}),
        {2, 2, 6, 5}},
@@ -400,6 +408,12 @@ TEST_CASE("ConvolutionLayer's tiled kernel matches the definition, for any threa
     CHECK(one[i] == many[i]);  // bitwise
   }
   check_close(one[0], naive_convolution(layer, x), 1e-5);
+
+  // Stride 1 with rows of 16 or more: the direct kernel (no im2col).
+  auto wide = initialized(
+      ConvolutionLayer(12, {3, 5}).padding_size({{1, 2}, {2, 1}}).dilation({2, 1}), {5, 9, 37}, 16);
+  const Tensor wx = random_tensor({3, 5, 9, 37}, 17);
+  check_close(wide(wx), naive_convolution(wide, wx), 1e-5);
 
   // A 1×1 convolution reads the input directly (no im2col).
   auto pointwise = initialized(ConvolutionLayer(5, 1), {40, 50, 50}, 6);
