@@ -37,7 +37,7 @@ std::vector<float> random_values(int64_t count, uint64_t seed, float lo = -1, fl
 
 // The digits net and its training: input [1, 8, 8], batch 64, SGD.
 inline constexpr int64_t kDigitsBatch = 64;
-inline constexpr double kDigitsLearningRate = 0.05;
+inline constexpr double kDigitsLearningRate = 0.1;
 inline constexpr double kDigitsMomentum = 0.9;
 
 // Registers the strata (always) and libtorch (when built with it) benchmarks

@@ -5,7 +5,7 @@
 //
 //   digits_train --train-inputs X.npy --train-targets T.npy
 //                --test-inputs X.npy --test-targets T.npy
-//                [--rounds 20] [--batch-size 64] [--learning-rate 0.05]
+//                [--rounds 20] [--batch-size 64] [--learning-rate 0.1]
 //                [--momentum 0.9] [--seed 1] [--threads 2]
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +34,7 @@ double peak_memory_mb() {
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> opt{
-      {"--rounds", "20"},    {"--batch-size", "64"}, {"--learning-rate", "0.05"},
+      {"--rounds", "20"},    {"--batch-size", "64"}, {"--learning-rate", "0.1"},
       {"--momentum", "0.9"}, {"--seed", "1"},        {"--threads", "2"}};
   for (int i = 1; i + 1 < argc; i += 2)
     opt[argv[i]] = argv[i + 1];

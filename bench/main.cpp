@@ -66,23 +66,38 @@ std::string format_time(double s) {
   return buf;
 }
 
-void print_summary(const Collector& c, int threads) {
+// The system's 1-minute load average: how busy the machine was (other
+// processes on the same cores slow both sides, libtorch's OpenMP barriers most).
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "unknown";
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return "unknown";
+  std::string s(buf);
+  return s.substr(0, s.find(' '));
+}
+
+void print_summary(const Collector& c, int threads, const std::string& load_before) {
   const std::string probe_gemm = bench::gemm_probe_name();
   const double gemm_seconds = c.seconds(probe_gemm);
   const double n = static_cast<double>(bench::kGemmProbeSize);
   const double gemm_gflops = gemm_seconds > 0 ? 2 * n * n * n / gemm_seconds / 1e9 : 0;
 
-  std::printf("\n## Summary (%d threads, medians)\n\n", threads);
+  std::printf("\n## Summary (%d threads, medians; load average %s before, %s after)\n\n", threads,
+              load_before.c_str(), load_average().c_str());
   if (bench::have_libtorch()) std::printf("libtorch %s\n\n", bench::libtorch_version().c_str());
-  std::printf("Probes: %s %.1f GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
-              gemm_gflops);
+  std::printf("Probes: %s %s GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
+              gemm_gflops > 0 ? std::to_string(static_cast<int>(gemm_gflops + 0.5)).c_str() : "—");
   std::set<int64_t> sizes;
   for (const auto& k : bench::all_cases())
     if (k.bytes() > 0) sizes.insert(k.input_elements());
   for (int64_t e : sizes) {
     const double s = c.seconds(bench::copy_probe_name(e));
-    std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
-                s > 0 ? 8.0 * static_cast<double>(e) / s / 1e9 : 0.0);
+    if (s > 0)
+      std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
+                  8.0 * static_cast<double>(e) / s / 1e9);
   }
   std::printf("\n\n");
   std::printf("| case | strata | libtorch | libtorch/strata | strata throughput | of probe |\n");
@@ -154,8 +169,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   Collector collector;
+  const std::string load_before = load_average();
   benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::Shutdown();
-  print_summary(collector, threads);
+  print_summary(collector, threads, load_before);
   return 0;
 }
