@@ -28,8 +28,10 @@ std::string CaseSpec::name() const {
       break;
   }
   s += pass == Pass::Forward ? " fwd [" : " fwd+bwd [";
-  for (size_t i = 0; i < input.size(); ++i)
-    s += (i ? "," : "") + std::to_string(input[i]);
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(input[i]);
+  }
   return s + "]";
 }
 
