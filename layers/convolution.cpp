@@ -765,10 +765,12 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
              p.geo.stride == std::array<int64_t, 3>{1, 1, 1} &&
              p.geo.before == std::array<int64_t, 3>{0, 0, 0} && p.geo.in == p.geo.out;
   using Method = ConvPlan::Method;
-  p.method = p.direct                                                            ? Method::Direct
-             : padded                                                            ? Method::Padded
-             : !p.tiled && p.in_per_group * p.geo.in_size() < (int64_t{1} << 24) ? Method::Mapped
-                                                                                 : Method::Walk;
+  // Rows shorter than a vector are gathered faster through the index map.
+  const bool mappable = !p.tiled && p.in_per_group * p.geo.in_size() < (int64_t{1} << 24);
+  p.method = p.direct                                                 ? Method::Direct
+             : padded && (p.geo.out[2] >= kMinPaddedRow || !mappable) ? Method::Padded
+             : mappable                                               ? Method::Mapped
+                                                                      : Method::Walk;
   return p;
 }
 
