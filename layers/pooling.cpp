@@ -88,6 +88,53 @@ void max_plane_2d(const WindowGeometry& g, const float* x, float* y, int32_t* ar
   }
 }
 
+// Planes per step of the 2×2 kernel below: about this many input elements.
+constexpr int64_t kPairBlock = 4096;
+
+// 2×2 windows with stride 2 that exactly tile small planes (at most
+// kPairBlock elements) of even height and width: first the larger of each horizontal pair (one flat
+// sweep over all the planes, which vectorizes), then the larger of each vertical pair of those.
+// Same scan order and tie rules as the general case: a, b on the top row, then c, d below; the
+// first of equal maxima, and a NaN wins.
+void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
+  const int64_t ow = w / 2, oh_n = h / 2;
+  const int64_t block = std::max<int64_t>(1, kPairBlock / (h * w));  // planes per step
+  float half[kPairBlock / 2];
+  uint8_t right[kPairBlock / 2];
+  for (int64_t p0 = 0; p0 < planes; p0 += block) {
+    const int64_t count = std::min(block, planes - p0);
+    const float* xb = x + p0 * h * w;
+    const int64_t pairs = count * h * ow;
+    for (int64_t i = 0; i < pairs; ++i) {
+      const float a = xb[2 * i], b = xb[2 * i + 1];
+      const bool take = b > a || b != b;
+      half[i] = take ? b : a;
+      right[i] = take;
+    }
+    for (int64_t q = 0; q < count * oh_n; ++q) {
+      const float* top = half + 2 * q * ow;
+      const uint8_t* rt = right + 2 * q * ow;
+      float* yq = y + (p0 * oh_n + q) * ow;
+      int32_t* aq = argmax ? argmax + (p0 * oh_n + q) * ow : nullptr;
+      const int64_t row = 2 * (q % oh_n);
+      for (int64_t j = 0; j < ow; ++j) {
+        const float t = top[j], b = top[ow + j];
+        const bool take = b > t || b != b;
+        yq[j] = take ? b : t;
+        if (aq)
+          aq[j] = static_cast<int32_t>((row + take) * w + 2 * j + (take ? rt[ow + j] : rt[j]));
+      }
+    }
+  }
+}
+
+bool exact_2x2(const WindowGeometry& g) {
+  return g.in[0] == 1 && g.kernel[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 &&
+         g.stride[1] == 2 && g.stride[2] == 2 && g.before[1] == 0 && g.before[2] == 0 &&
+         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2] && g.in_size() <= kPairBlock &&
+         g.out[2] < 16;  // longer rows vectorize well in max_plane_2d
+}
+
 }  // namespace
 
 std::string to_string(PoolingFunction f) {
@@ -285,6 +332,16 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
       work->argmax.resize(static_cast<size_t>(planes * out_size));
       work->input_shape = x.shape();
       argmax = work->argmax.data();
+    }
+    if (exact_2x2(g)) {
+      // Small planes, a block of them at a time.
+      const int64_t block = std::max<int64_t>(1, kPairBlock / in_size);
+      parallel_for((planes + block - 1) / block, [&](int64_t k) {
+        const int64_t p0 = k * block, count = std::min(block, planes - p0);
+        max_pool_2x2(xd + p0 * in_size, count, g.in[1], g.in[2], yd + p0 * out_size,
+                     argmax ? argmax + p0 * out_size : nullptr);
+      });
+      return;
     }
     if (plain_2d(g)) {
       const bool two_by_two = g.kernel[1] == 2 && g.kernel[2] == 2;
