@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -16,6 +17,11 @@
 namespace strata {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+// How late helpers may be before the pool stops using them, and for how long.
+constexpr auto kLateHelper = std::chrono::microseconds(100);
+constexpr auto kSoloTime = std::chrono::milliseconds(50);
 
 thread_local int tls_index = 0;
 thread_local bool tls_in_loop = false;
@@ -67,6 +73,13 @@ class Pool {
       fn(body, 0, n);
       return;
     }
+    const Clock::time_point start = Clock::now();
+    if (start < solo_until_) {
+      // Helpers were late recently (the machine is busy with other work):
+      // the caller alone is faster than waiting for them.
+      fn(body, 0, n);
+      return;
+    }
     n_ = n;
     // Several chunks per thread, so that a helper that starts late still
     // finds work, and one that stops early leaves little behind.
@@ -86,9 +99,15 @@ class Pool {
     tls_in_loop = false;
     // Wait for the chunks helpers have taken; then for helpers that are just
     // looking at the loop to leave it.
+    const Clock::time_point own_done = Clock::now();
     wait_until([&] { return done_.load() >= n_; });
     open_.store(false);
     wait_until([&] { return active_.load() == 0; });
+    // A healthy helper keeps the caller waiting for about one chunk at most
+    // (a quarter of the caller's own share). Much longer means a helper was
+    // preempted holding a chunk: then go solo for a while, and try again later.
+    const Clock::time_point end = Clock::now();
+    if (end - own_done > (own_done - start) / 2 + kLateHelper) solo_until_ = end + kSoloTime;
   }
 
  private:
@@ -156,6 +175,7 @@ class Pool {
   const void* body_ = nullptr;
   detail::RangeFn fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 1;
+  Clock::time_point solo_until_{};  // until then, loops run on the caller alone
   std::atomic<bool> open_{false};
   alignas(64) std::atomic<int> active_{0};
   alignas(64) std::atomic<int64_t> next_{0};

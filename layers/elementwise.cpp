@@ -32,7 +32,7 @@ constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
 constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
 
 // Below this many elements, threads cost more than they save.
-constexpr int64_t kParallelMin = int64_t{1} << 15;
+constexpr int64_t kParallelMin = int64_t{1} << 13;
 
 // Stable for any x: exp never overflows.
 inline float sigmoid(float x) {

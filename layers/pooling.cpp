@@ -415,7 +415,6 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
     throw Error("Output gradient: expected " + std::to_string(planes * out_size) +
                 " elements, got " + to_string(dy.shape()));
   dx->resize(x.shape());
-  dx->fill(0.0f);
   const float* dyd = dy.data();
   float* dxd = dx->data();
 
@@ -429,6 +428,7 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
       const float* gp = dyd + plane * out_size;
       const int32_t* ap = argmax + plane * out_size;
       float* dxp = dxd + plane * in_size;
+      std::fill_n(dxp, in_size, 0.0f);  // here, not before the loop: in parallel
       for (int64_t o = 0; o < out_size; ++o)
         dxp[ap[o]] += gp[o];
     });
@@ -440,6 +440,7 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
   parallel_for(planes, [&](int64_t plane) {
     const float* gp = dyd + plane * out_size;
     float* dxp = dxd + plane * in_size;
+    std::fill_n(dxp, in_size, 0.0f);
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
       const float v = gp[o] * scale;
       for (int64_t id = sd.first; id < sd.last; ++id)
