@@ -21,7 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // How late helpers may be before the pool stops using them, and for how long.
 constexpr auto kLateHelper = std::chrono::microseconds(100);
-constexpr auto kSoloTime = std::chrono::milliseconds(50);
+constexpr auto kSoloTime = std::chrono::milliseconds(5);
 
 thread_local int tls_index = 0;
 thread_local bool tls_in_loop = false;
