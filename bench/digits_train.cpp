@@ -60,10 +60,14 @@ int main(int argc, char** argv) {
     options.quiet = true;
     const TrainResult r = NetTrain(net, train, options, sgd);
     const Evaluation ev = evaluate(net, test, LossFunction::CrossEntropy);
+    std::string rounds;
+    for (const auto& round : r.rounds)
+      rounds += (rounds.empty() ? "" : ", ") + std::to_string(round.seconds);
     std::printf(
         "{\"examples_per_second\": %.1f, \"train_seconds\": %.4f, \"final_loss\": %.5f, "
-        "\"test_accuracy\": %.4f, \"peak_rss_mb\": %.1f}\n",
-        r.examples_per_second, r.seconds, r.rounds.back().loss, *ev.accuracy, peak_memory_mb());
+        "\"test_accuracy\": %.4f, \"peak_rss_mb\": %.1f, \"round_seconds\": [%s]}\n",
+        r.examples_per_second, r.seconds, r.rounds.back().loss, *ev.accuracy, peak_memory_mb(),
+        rounds.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "digits_train: %s\n", e.what());
     return 1;

@@ -50,6 +50,7 @@ struct ColumnMap {
 
 struct ConvWorkspace : Workspace {
   ColumnMap map;
+  ColumnMap map_t;                              // of the transposed convolution (input gradients)
   std::vector<std::vector<float>> padded;       // per thread: an example's input, padded
   std::vector<std::vector<float>> padded_grad;  // per thread: its gradient, padded
   std::vector<std::vector<float>> col;          // per thread: im2col columns
@@ -828,19 +829,24 @@ void forward_direct(const ConvPlan& p, const Tensor& x, const Tensor& weights, c
 // For stride 1, the input gradient is itself a stride-1 convolution: of the
 // output gradient, with the kernel flipped and input and output channels
 // swapped, padded by (kernel − 1)·dilation − padding. Its geometry, when
-// that padding is not negative (else nullopt: the GEMM path does it).
-std::optional<WindowGeometry> input_grad_geometry(const ConvPlan& p) {
+// that padding is not negative (else nullopt: col2im does it).
+std::optional<WindowGeometry> transposed_geometry(const ConvPlan& p) {
   const WindowGeometry& g = p.geo;
-  if (p.method != ConvPlan::Method::Padded || g.out[2] < kMinPaddedRow || g.in[2] < kMinPaddedRow)
-    return std::nullopt;
+  if (g.stride != std::array<int64_t, 3>{1, 1, 1}) return std::nullopt;
   WindowGeometry t = g;
   t.in = g.out;
   t.out = g.in;
-  for (size_t d = 1; d < 3; ++d) {
+  for (size_t d = 0; d < 3; ++d) {
     t.before[d] = (g.kernel[d] - 1) * g.dilation[d] - g.before[d];
     if (t.before[d] < 0) return std::nullopt;
   }
   return t;
+}
+
+// Whether the direct kernel does the input gradient (rows of a vector or more).
+bool direct_input_grad(const ConvPlan& p) {
+  return p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kMinPaddedRow &&
+         p.geo.in[2] >= kMinPaddedRow;
 }
 
 // dx by the direct kernel over the flipped, transposed weights.
@@ -871,6 +877,52 @@ void input_grad_direct(const ConvPlan& p, const WindowGeometry& t, const Tensor&
              last_padded_row(t, r1), dyp);
     direct_all(dyp, s, t, co, work.packed_t.data() + grp * co * k * ci, ci, nullptr, r0, r1,
                dx.data() + (n * p.in_channels + grp * ci) * dx_size, dx_size);
+  });
+}
+
+// dx for small images (the index map's method): the transposed convolution's
+// columns gathered from the output gradient, times the flipped, transposed
+// weights, several examples side by side; no scatter.
+void input_grad_mapped(const ConvPlan& p, const WindowGeometry& t, const Tensor& dy,
+                       const Tensor& weights, Tensor& dx, ConvWorkspace& work) {
+  const int64_t k = p.geo.kernel_size(), ci = p.in_per_group, co = p.out_per_group;
+  const int64_t rows = co * k, np = t.in_size(), nx = t.out_size();
+  // [g][c][o][k − 1 − kk] = W[g·co + o][c][kk]: per group a [ci, co·k] matrix.
+  work.packed_t.resize(static_cast<size_t>(weights.size()));
+  const float* w = weights.data();
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t o = 0; o < co; ++o)
+      for (int64_t c = 0; c < ci; ++c)
+        for (int64_t kk = 0; kk < k; ++kk)
+          work.packed_t[((g * ci + c) * co + o) * k + (k - 1 - kk)] =
+              w[((g * co + o) * ci + c) * k + kk];
+  build_map(work.map_t, t, co);
+  const int64_t side =
+      std::clamp(ceil_div(kMinColumns, std::max<int64_t>(1, nx)), int64_t{1},
+                 std::max<int64_t>(1, kColumnBudget / std::max<int64_t>(1, rows * nx)));
+  ensure_threads(work.col, rows * side * nx);
+  ensure_threads(work.out, ci * side * nx);
+  ensure_threads(work.padded_grad, co * np + 1);
+  parallel_for(p.chunks * p.groups, [&](int64_t item) {
+    const int64_t chunk = item / p.groups, g = item % p.groups;
+    const ConstMatrixMap wt(work.packed_t.data() + g * ci * rows, ci, rows);
+    float* col = thread_buffer(work.col);
+    float* dyz = thread_buffer(work.padded_grad);
+    const int64_t last = p.chunk_first(chunk + 1);
+    for (int64_t n0 = p.chunk_first(chunk); n0 < last; n0 += side) {
+      const int64_t count = std::min(side, last - n0), width = count * nx;
+      for (int64_t e = 0; e < count; ++e) {
+        dyz[0] = 0.0f;
+        copy_floats(dy.data() + ((n0 + e) * p.out_channels + g * co) * np, co * np, dyz + 1);
+        gather_columns(work.map_t, rows, nx, dyz, col + e * nx, width);
+      }
+      MatrixMap prod(thread_buffer(work.out), ci, width);
+      prod.noalias() = wt * ConstMatrixMap(col, rows, width);
+      for (int64_t e = 0; e < count; ++e)
+        for (int64_t c = 0; c < ci; ++c)
+          copy_floats(prod.data() + c * width + e * nx, nx,
+                      dx.data() + ((n0 + e) * p.in_channels + g * ci + c) * nx);
+    }
   });
 }
 
@@ -985,9 +1037,14 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   }
   // The input gradient by the direct kernel where it applies; the rest below.
   if (dx && p.batch > 0)
-    if (const auto t = input_grad_geometry(p)) {
-      input_grad_direct(p, *t, dy, weights, *dx, *work);
-      dx = nullptr;
+    if (const auto t = transposed_geometry(p)) {
+      if (direct_input_grad(p)) {
+        input_grad_direct(p, *t, dy, weights, *dx, *work);
+        dx = nullptr;
+      } else if (p.method == ConvPlan::Method::Mapped && t->in_size() < (int64_t{1} << 24)) {
+        input_grad_mapped(p, *t, dy, weights, *dx, *work);
+        dx = nullptr;
+      }
     }
   const int64_t max_width = p.side * p.tile;  // GEMM columns at most
   ensure_threads(work->col, dw && !p.direct ? p.rows * max_width : 0);
