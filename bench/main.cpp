@@ -3,9 +3,11 @@
 // the two times, the ratio libtorch/strata, and strata's GB/s or GFLOP/s as a
 // fraction of the probe's figure.
 //
-//   bench_all [--threads=N] [google benchmark flags]
+//   bench_all [--threads=N] [--rounds=R] [google benchmark flags]
 //
-// Defaults: 2 threads, 3 repetitions (the table shows medians).
+// Defaults: 2 threads; the whole suite runs R = 3 times in a row and the
+// table shows each case's median over the rounds (interleaving the rounds
+// spreads a burst of load from other processes over all cases).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -29,31 +31,24 @@ class Collector : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.iterations == 0) continue;
-      const bool single = r.run_type == Run::RT_Iteration;
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (single || median)
+    for (const Run& r : runs)
+      if (!r.error_occurred && r.iterations > 0 && r.run_type == Run::RT_Iteration)
         seconds_[r.run_name.function_name].push_back(r.real_accumulated_time /
                                                      static_cast<double>(r.iterations));
-      if (median) medians_.insert(r.run_name.function_name);
-    }
   }
 
-  // The median over repetitions, or 0 when the benchmark did not run.
+  // The median over all runs (rounds and repetitions), or 0 when the
+  // benchmark did not run.
   double seconds(const std::string& name) const {
     auto it = seconds_.find(name);
     if (it == seconds_.end()) return 0;
     std::vector<double> v = it->second;
-    // With aggregates, the median aggregate is the last value reported.
-    if (medians_.count(name)) return v.back();
     std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   }
 
  private:
   std::map<std::string, std::vector<double>> seconds_;
-  std::set<std::string> medians_;
 };
 
 std::string format_time(double s) {
@@ -79,14 +74,15 @@ std::string load_average() {
   return s.substr(0, s.find(' '));
 }
 
-void print_summary(const Collector& c, int threads, const std::string& load_before) {
+void print_summary(const Collector& c, int threads, int rounds, const std::string& load_before) {
   const std::string probe_gemm = bench::gemm_probe_name();
   const double gemm_seconds = c.seconds(probe_gemm);
   const double n = static_cast<double>(bench::kGemmProbeSize);
   const double gemm_gflops = gemm_seconds > 0 ? 2 * n * n * n / gemm_seconds / 1e9 : 0;
 
-  std::printf("\n## Summary (%d threads, medians; load average %s before, %s after)\n\n", threads,
-              load_before.c_str(), load_average().c_str());
+  std::printf(
+      "\n## Summary (%d threads, medians of %d rounds; load average %s before, %s after)\n\n",
+      threads, rounds, load_before.c_str(), load_average().c_str());
   if (bench::have_libtorch()) std::printf("libtorch %s\n\n", bench::libtorch_version().c_str());
   std::printf("Probes: %s %s GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
               gemm_gflops > 0 ? std::to_string(static_cast<int>(gemm_gflops + 0.5)).c_str() : "—");
@@ -134,15 +130,15 @@ void print_summary(const Collector& c, int threads, const std::string& load_befo
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2;
+  int threads = 2, rounds = 3;
   std::vector<char*> args{argv[0]};
-  std::string repetitions = "--benchmark_repetitions=3";
-  std::string aggregates = "--benchmark_display_aggregates_only=true";
-  args.push_back(repetitions.data());
-  args.push_back(aggregates.data());
+  std::string min_time = "--benchmark_min_time=0.2";
+  args.push_back(min_time.data());
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       threads = std::atoi(argv[i] + 10);
+    } else if (std::strncmp(argv[i], "--rounds=", 9) == 0) {
+      rounds = std::max(1, std::atoi(argv[i] + 9));
     } else {
       args.push_back(argv[i]);  // later flags override the defaults above
     }
@@ -170,8 +166,9 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   Collector collector;
   const std::string load_before = load_average();
-  benchmark::RunSpecifiedBenchmarks(&collector);
+  for (int r = 0; r < rounds; ++r)
+    benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::Shutdown();
-  print_summary(collector, threads, load_before);
+  print_summary(collector, threads, rounds, load_before);
   return 0;
 }
