@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 // How late helpers may be before the pool stops using them, and for how long.
 constexpr auto kLateHelper = std::chrono::microseconds(100);
 constexpr auto kSoloTime = std::chrono::milliseconds(5);
+constexpr auto kMaxSoloTime = std::chrono::milliseconds(320);
 
 thread_local int tls_index = 0;
 thread_local bool tls_in_loop = false;
@@ -107,7 +108,13 @@ class Pool {
     // (a quarter of the caller's own share). Much longer means a helper was
     // preempted holding a chunk: then go solo for a while, and try again later.
     const Clock::time_point end = Clock::now();
-    if (end - own_done > (own_done - start) / 2 + kLateHelper) solo_until_ = end + kSoloTime;
+    if (end - own_done > (own_done - start) / 2 + kLateHelper) {
+      // Back off: the longer helpers keep being late, the longer we go solo.
+      solo_until_ = end + solo_time_;
+      solo_time_ = std::min<Clock::duration>(2 * solo_time_, kMaxSoloTime);
+    } else {
+      solo_time_ = kSoloTime;
+    }
   }
 
  private:
@@ -176,6 +183,7 @@ class Pool {
   detail::RangeFn fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 1;
   Clock::time_point solo_until_{};  // until then, loops run on the caller alone
+  Clock::duration solo_time_ = kSoloTime;
   std::atomic<bool> open_{false};
   alignas(64) std::atomic<int> active_{0};
   alignas(64) std::atomic<int64_t> next_{0};
