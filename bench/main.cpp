@@ -81,8 +81,8 @@ void print_summary(const Collector& c, int threads, int rounds, const std::strin
   const double gemm_gflops = gemm_seconds > 0 ? 2 * n * n * n / gemm_seconds / 1e9 : 0;
 
   std::printf(
-      "\n## Summary (%d threads, medians of %d rounds; load average %s before, %s after)\n\n",
-      threads, rounds, load_before.c_str(), load_average().c_str());
+      "\n## Summary (%d thread%s, medians of %d rounds; load average %s before, %s after)\n\n",
+      threads, threads == 1 ? "" : "s", rounds, load_before.c_str(), load_average().c_str());
   if (bench::have_libtorch()) std::printf("libtorch %s\n\n", bench::libtorch_version().c_str());
   std::printf("Probes: %s %s GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
               gemm_gflops > 0 ? std::to_string(static_cast<int>(gemm_gflops + 0.5)).c_str() : "—");
