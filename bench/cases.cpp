@@ -28,8 +28,10 @@ std::string CaseSpec::name() const {
       break;
   }
   s += pass == Pass::Forward ? " fwd [" : " fwd+bwd [";
-  for (size_t i = 0; i < input.size(); ++i)
-    s += (i ? "," : "") + std::to_string(input[i]);
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(input[i]);
+  }
   return s + "]";
 }
 
@@ -93,7 +95,10 @@ std::vector<CaseSpec> all_cases() {
     cases.push_back({Op::MaxPool, pass, {32, 16, 32, 32}});
   for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
     cases.push_back({Op::Linear, pass, {256, 1024}, 512});
+  // The main job's step, and the same at twice the batch (cost should grow
+  // linearly).
   cases.push_back({Op::DigitsStep, Pass::ForwardBackward, {kDigitsBatch, 1, 8, 8}});
+  cases.push_back({Op::DigitsStep, Pass::ForwardBackward, {2 * kDigitsBatch, 1, 8, 8}});
   return cases;
 }
 

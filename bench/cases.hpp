@@ -35,9 +35,9 @@ std::vector<CaseSpec> all_cases();
 // `count` values, uniform in [lo, hi), the same for a given seed on both sides.
 std::vector<float> random_values(int64_t count, uint64_t seed, float lo = -1, float hi = 1);
 
-// The digits net and its training: input [1, 8, 8], batch 64, SGD.
+// The digits net and its training: input [1, 8, 8], batch 64 (and 128), SGD.
 inline constexpr int64_t kDigitsBatch = 64;
-inline constexpr double kDigitsLearningRate = 0.05;
+inline constexpr double kDigitsLearningRate = 0.1;
 inline constexpr double kDigitsMomentum = 0.9;
 
 // Registers the strata (always) and libtorch (when built with it) benchmarks

@@ -5,7 +5,7 @@
 //
 //   digits_train --train-inputs X.npy --train-targets T.npy
 //                --test-inputs X.npy --test-targets T.npy
-//                [--rounds 20] [--batch-size 64] [--learning-rate 0.05]
+//                [--rounds 20] [--batch-size 64] [--learning-rate 0.1]
 //                [--momentum 0.9] [--seed 1] [--threads 2]
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +34,7 @@ double peak_memory_mb() {
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> opt{
-      {"--rounds", "20"},    {"--batch-size", "64"}, {"--learning-rate", "0.05"},
+      {"--rounds", "20"},    {"--batch-size", "64"}, {"--learning-rate", "0.1"},
       {"--momentum", "0.9"}, {"--seed", "1"},        {"--threads", "2"}};
   for (int i = 1; i + 1 < argc; i += 2)
     opt[argv[i]] = argv[i + 1];
@@ -60,10 +60,14 @@ int main(int argc, char** argv) {
     options.quiet = true;
     const TrainResult r = NetTrain(net, train, options, sgd);
     const Evaluation ev = evaluate(net, test, LossFunction::CrossEntropy);
+    std::string rounds;
+    for (const auto& round : r.rounds)
+      rounds += (rounds.empty() ? "" : ", ") + std::to_string(round.seconds);
     std::printf(
         "{\"examples_per_second\": %.1f, \"train_seconds\": %.4f, \"final_loss\": %.5f, "
-        "\"test_accuracy\": %.4f, \"peak_rss_mb\": %.1f}\n",
-        r.examples_per_second, r.seconds, r.rounds.back().loss, *ev.accuracy, peak_memory_mb());
+        "\"test_accuracy\": %.4f, \"peak_rss_mb\": %.1f, \"round_seconds\": [%s]}\n",
+        r.examples_per_second, r.seconds, r.rounds.back().loss, *ev.accuracy, peak_memory_mb(),
+        rounds.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "digits_train: %s\n", e.what());
     return 1;

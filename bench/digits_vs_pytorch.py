@@ -5,7 +5,7 @@ Both train the same net (Convolution(8, 3x3, padding 1) -> InstanceNorm ->
 Ramp -> Pooling 2/2 -> Convolution(16, 3x3, padding 1) -> InstanceNorm ->
 Ramp -> Pooling 2/2 -> Flatten -> Linear(10) -> Softmax) on the same data
 (the first 1,500 digits, pixels / 16), with the same hyper-parameters (SGD,
-learning rate 0.05, momentum 0.9, batch 64, 20 rounds, reshuffled every
+learning rate 0.1, momentum 0.9, batch 64, 20 rounds, reshuffled every
 round, CrossEntropy) on the same number of threads, and report examples per
 second over the training loop (data already in memory, evaluation excluded)
 and the accuracy on the last 297 digits.
@@ -100,7 +100,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=0.05)
+    p.add_argument("--learning-rate", type=float, default=0.1)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--repeats", type=int, default=3, help="runs per side; medians are reported")
     args = p.parse_args()

@@ -3,10 +3,13 @@
 // the two times, the ratio libtorch/strata, and strata's GB/s or GFLOP/s as a
 // fraction of the probe's figure.
 //
-//   bench_all [--threads=N] [google benchmark flags]
+//   bench_all [--threads=N] [--rounds=R] [google benchmark flags]
 //
-// Defaults: 2 threads, 3 repetitions (the table shows medians).
+// Defaults: 2 threads; the whole suite runs R = 3 times in a row and the
+// table shows each case's median over the rounds (interleaving the rounds
+// spreads a burst of load from other processes over all cases).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -28,31 +31,24 @@ class Collector : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.iterations == 0) continue;
-      const bool single = r.run_type == Run::RT_Iteration;
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (single || median)
+    for (const Run& r : runs)
+      if (!r.error_occurred && r.iterations > 0 && r.run_type == Run::RT_Iteration)
         seconds_[r.run_name.function_name].push_back(r.real_accumulated_time /
                                                      static_cast<double>(r.iterations));
-      if (median) medians_.insert(r.run_name.function_name);
-    }
   }
 
-  // The median over repetitions, or 0 when the benchmark did not run.
+  // The median over all runs (rounds and repetitions), or 0 when the
+  // benchmark did not run.
   double seconds(const std::string& name) const {
     auto it = seconds_.find(name);
     if (it == seconds_.end()) return 0;
     std::vector<double> v = it->second;
-    // With aggregates, the median aggregate is the last value reported.
-    if (medians_.count(name)) return v.back();
     std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   }
 
  private:
   std::map<std::string, std::vector<double>> seconds_;
-  std::set<std::string> medians_;
 };
 
 std::string format_time(double s) {
@@ -65,23 +61,39 @@ std::string format_time(double s) {
   return buf;
 }
 
-void print_summary(const Collector& c, int threads) {
+// The system's 1-minute load average: how busy the machine was (other
+// processes on the same cores slow both sides, libtorch's OpenMP barriers most).
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "unknown";
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return "unknown";
+  std::string s(buf);
+  return s.substr(0, s.find(' '));
+}
+
+void print_summary(const Collector& c, int threads, int rounds, const std::string& load_before) {
   const std::string probe_gemm = bench::gemm_probe_name();
   const double gemm_seconds = c.seconds(probe_gemm);
   const double n = static_cast<double>(bench::kGemmProbeSize);
   const double gemm_gflops = gemm_seconds > 0 ? 2 * n * n * n / gemm_seconds / 1e9 : 0;
 
-  std::printf("\n## Summary (%d threads, medians)\n\n", threads);
+  std::printf(
+      "\n## Summary (%d thread%s, medians of %d rounds; load average %s before, %s after)\n\n",
+      threads, threads == 1 ? "" : "s", rounds, load_before.c_str(), load_average().c_str());
   if (bench::have_libtorch()) std::printf("libtorch %s\n\n", bench::libtorch_version().c_str());
-  std::printf("Probes: %s %.1f GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
-              gemm_gflops);
+  std::printf("Probes: %s %s GFLOP/s; copy bandwidth (read + write) by size:", probe_gemm.c_str(),
+              gemm_gflops > 0 ? std::to_string(static_cast<int>(gemm_gflops + 0.5)).c_str() : "—");
   std::set<int64_t> sizes;
   for (const auto& k : bench::all_cases())
     if (k.bytes() > 0) sizes.insert(k.input_elements());
   for (int64_t e : sizes) {
     const double s = c.seconds(bench::copy_probe_name(e));
-    std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
-                s > 0 ? 8.0 * static_cast<double>(e) / s / 1e9 : 0.0);
+    if (s > 0)
+      std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
+                  8.0 * static_cast<double>(e) / s / 1e9);
   }
   std::printf("\n\n");
   std::printf("| case | strata | libtorch | libtorch/strata | strata throughput | of probe |\n");
@@ -118,19 +130,25 @@ void print_summary(const Collector& c, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2;
+  int threads = 2, rounds = 3;
   std::vector<char*> args{argv[0]};
-  std::string repetitions = "--benchmark_repetitions=3";
-  std::string aggregates = "--benchmark_display_aggregates_only=true";
-  args.push_back(repetitions.data());
-  args.push_back(aggregates.data());
+  std::string min_time = "--benchmark_min_time=0.2";
+  args.push_back(min_time.data());
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       threads = std::atoi(argv[i] + 10);
+    } else if (std::strncmp(argv[i], "--rounds=", 9) == 0) {
+      rounds = std::max(1, std::atoi(argv[i] + 9));
     } else {
       args.push_back(argv[i]);  // later flags override the defaults above
     }
   }
+  // libtorch allocates its outputs on every call; with glibc's default,
+  // blocks of a few MB come from fresh mmap'd pages each time (page faults
+  // cost libtorch up to 2x, depending on what ran before). Serve them from
+  // the heap for a fair, stable comparison. (strata allocates nothing per call.)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   strata::set_num_threads(threads);
   bench::set_libtorch_threads(threads);
 
@@ -147,8 +165,10 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   Collector collector;
-  benchmark::RunSpecifiedBenchmarks(&collector);
+  const std::string load_before = load_average();
+  for (int r = 0; r < rounds; ++r)
+    benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::Shutdown();
-  print_summary(collector, threads);
+  print_summary(collector, threads, rounds, load_before);
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "cases.hpp"
 #include "core/tensor.hpp"  // Eigen, with its GCC 12 warnings silenced
+#include "core/threads.hpp"
 
 namespace bench {
 
@@ -18,14 +19,14 @@ namespace {
 void run_copy(benchmark::State& state, int64_t elements) {
   const std::vector<float> src = random_values(elements, 1);
   std::vector<float> dst(src.size());
-  // Fixed chunks over the threads, as the kernels split their work.
+  // Fixed chunks over the threads, on strata's pool, as the kernels split
+  // their work (so a busy machine affects the probe as it does the kernels).
   constexpr int64_t chunks = 64;
   for (auto _ : state) {
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
+    strata::parallel_for(chunks, [&](int64_t c) {
       const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
       std::memcpy(dst.data() + a, src.data() + a, sizeof(float) * static_cast<size_t>(b - a));
-    }
+    });
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
@@ -39,11 +40,10 @@ void run_gemm(benchmark::State& state, int64_t n) {
   // Each thread computes a block of rows with Eigen's single-threaded kernel.
   constexpr int64_t blocks = 8;
   for (auto _ : state) {
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < blocks; ++k) {
+    strata::parallel_for(blocks, [&](int64_t k) {
       const int64_t r0 = n * k / blocks, r1 = n * (k + 1) / blocks;
       c.middleRows(r0, r1 - r0).noalias() = a.middleRows(r0, r1 - r0) * b;
-    }
+    });
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }

@@ -2,19 +2,234 @@
 
 #include <omp.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 
+#include "core/tensor.hpp"  // Eigen
+
 namespace strata {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// How late helpers may be before the pool stops using them, and for how long.
+constexpr auto kLateHelper = std::chrono::microseconds(100);
+constexpr auto kSoloTime = std::chrono::milliseconds(5);
+constexpr auto kMaxSoloTime = std::chrono::milliseconds(320);
+
+thread_local int tls_index = 0;
+thread_local bool tls_in_loop = false;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// One loop at a time. Its indices are handed out in chunks from an atomic
+// counter; the loop is over when every index has run. Helpers register in
+// `active_` before they look at a loop, and the caller does not return (its
+// body going out of scope) while one is registered.
+class Pool {
+ public:
+  ~Pool() { resize(1); }
+
+  int size() const { return size_.load(std::memory_order_relaxed); }
+
+  void resize(int count) {
+    std::lock_guard<std::mutex> lock(run_mutex_);
+    if (count == size()) return;
+    stop_.store(true);
+    generation_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+    for (auto& t : workers_)
+      t.join();
+    workers_.clear();
+    stop_.store(false);
+    size_.store(count);
+    const uint64_t now = generation_.load();
+    for (int i = 1; i < count; ++i)
+      workers_.emplace_back([this, i, now] { work(i, now); });
+  }
+
+  void run(int64_t n, int64_t grain, const void* body, detail::RangeFn fn) {
+    // One loop at a time; a second caller (another thread of the user's, or
+    // a loop inside a loop) runs its loop alone.
+    if (size() == 1 || tls_in_loop || n == 1) {
+      fn(body, 0, n);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(run_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      fn(body, 0, n);
+      return;
+    }
+    const Clock::time_point start = Clock::now();
+    if (start < solo_until_) {
+      // Helpers were late recently (the machine is busy with other work):
+      // the caller alone is faster than waiting for them.
+      fn(body, 0, n);
+      return;
+    }
+    n_ = n;
+    // Several chunks per thread, so that a helper that starts late still
+    // finds work, and one that stops early leaves little behind.
+    chunk_ = std::max(grain, n / (4 * static_cast<int64_t>(size())));
+    body_ = body;
+    fn_ = fn;
+    next_.store(0);
+    done_.store(0);
+    open_.store(true);
+    generation_.fetch_add(1);
+    if (sleepers_.load() > 0) {
+      std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+    tls_in_loop = true;
+    take_chunks();
+    tls_in_loop = false;
+    // Wait for the chunks helpers have taken; then for helpers that are just
+    // looking at the loop to leave it.
+    const Clock::time_point own_done = Clock::now();
+    wait_until([&] { return done_.load() >= n_; });
+    open_.store(false);
+    wait_until([&] { return active_.load() == 0; });
+    // A healthy helper keeps the caller waiting for about one chunk at most
+    // (a quarter of the caller's own share). Much longer means a helper was
+    // preempted holding a chunk: then go solo for a while, and try again later.
+    const Clock::time_point end = Clock::now();
+    if (end - own_done > (own_done - start) / 2 + kLateHelper) {
+      // Back off: the longer helpers keep being late, the longer we go solo.
+      solo_until_ = end + solo_time_;
+      solo_time_ = std::min<Clock::duration>(2 * solo_time_, kMaxSoloTime);
+    } else {
+      solo_time_ = kSoloTime;
+    }
+  }
+
+ private:
+  template <typename Done>
+  static void wait_until(Done done) {
+    for (int spins = 0; !done(); ++spins) {
+      if (spins < 4096)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+    }
+  }
+
+  void take_chunks() {
+    for (;;) {
+      const int64_t begin = next_.fetch_add(chunk_);
+      if (begin >= n_) return;
+      const int64_t end = std::min(n_, begin + chunk_);
+      fn_(body_, begin, end);
+      done_.fetch_add(end - begin);
+    }
+  }
+
+  // `seen`: the generation when the worker was made (a thread may start
+  // late, after later loops or a stop).
+  void work(int index, uint64_t seen) {
+    tls_index = index;
+    tls_in_loop = true;
+    for (;;) {
+      // Spin a little before sleeping: the next loop of a step usually
+      // follows within microseconds.
+      uint64_t now = generation_.load();
+      for (int spins = 0; now == seen && spins < 4096; ++spins) {
+        cpu_relax();
+        now = generation_.load();
+      }
+      if (now == seen) {
+        // Registered as a sleeper before looking at the generation once
+        // more: a caller that publishes after that look sees the sleeper and
+        // wakes it.
+        std::unique_lock<std::mutex> sleep_lock(sleep_mutex_);
+        sleepers_.fetch_add(1);
+        wake_.wait(sleep_lock, [&] { return generation_.load() != seen || stop_.load(); });
+        sleepers_.fetch_sub(1);
+        now = generation_.load();
+      }
+      seen = now;
+      if (stop_.load()) return;
+      active_.fetch_add(1);
+      // Registered: an open loop stays open (and its fields valid) until we leave.
+      if (open_.load()) take_chunks();
+      active_.fetch_sub(1);
+    }
+  }
+
+  std::atomic<int> size_{1};
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  // The current loop; written only while no loop is open.
+  const void* body_ = nullptr;
+  detail::RangeFn fn_ = nullptr;
+  int64_t n_ = 0, chunk_ = 1;
+  Clock::time_point solo_until_{};  // until then, loops run on the caller alone
+  Clock::duration solo_time_ = kSoloTime;
+  std::atomic<bool> open_{false};
+  alignas(64) std::atomic<int> active_{0};
+  alignas(64) std::atomic<int64_t> next_{0};
+  alignas(64) std::atomic<int64_t> done_{0};
+};
+
+// Eigen must not start OpenMP threads of its own (inside our loops, or with
+// a blocking that depends on the thread count): set before any product runs.
+const bool eigen_single_threaded = [] {
+  Eigen::setNbThreads(1);
+  return true;
+}();
+
+Pool& pool() {
+  static Pool p;
+  static const bool started = [] {
+    p.resize(std::max(1, omp_get_max_threads()));
+    return true;
+  }();
+  (void)started;
+  (void)eigen_single_threaded;
+  return p;
+}
+
+}  // namespace
 
 void set_num_threads(int count) {
   if (count < 1) throw Error("thread count: expected at least 1, got " + std::to_string(count));
   omp_set_num_threads(count);
+  pool().resize(count);
 }
 
 int num_threads() {
-  return omp_get_max_threads();
+  return pool().size();
 }
+
+int thread_index() {
+  return tls_index;
+}
+
+namespace detail {
+
+void run_parallel(int64_t n, int64_t grain, const void* body, RangeFn fn) {
+  pool().run(n, std::max<int64_t>(1, grain), body, fn);
+}
+
+}  // namespace detail
 
 }  // namespace strata

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
+#include "layers/plane_sums.hpp"
 
 namespace strata {
 
@@ -18,6 +20,9 @@ struct BatchNormWorkspace : Workspace {
   std::vector<float> inv_std;               // per channel: 1 / sqrt(v + Epsilon)
   std::vector<double> unbiased_var;         // per channel, training only
   std::vector<double> plane_a, plane_b;     // per (example, channel) partial sums
+  std::vector<float> center;                // per channel: the point sums are taken about
+  std::vector<double> var;                  // per channel: the batch variance
+  std::vector<double> channel_a, channel_b;  // per channel: the sums about center
   std::vector<double> sum_dy, sum_dy_xhat;  // per channel, backward
 };
 
@@ -137,37 +142,47 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   const float* xd = x.data();
 
   if (training) {
-    // Two passes in double (mean, then squared deviations): exact enough for
-    // inputs with a large mean. Partial sums per plane in parallel, then a
-    // fixed-order reduction over the batch.
+    // Per plane, Σ (x − c) and Σ (x − c)² about a first guess c at the
+    // channel's mean (vectorized, exact for a large mean when c is close);
+    // reduced over the batch in a fixed order. A channel whose guess was
+    // poor is summed again about the mean found.
+    work->center.resize(static_cast<size_t>(channels));
     work->plane_a.resize(static_cast<size_t>(planes));
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* xp = xd + p * n;
-      double s = 0;
-      for (int64_t i = 0; i < n; ++i)
-        s += xp[i];
-      work->plane_a[p] = s;
-    }
-    reduce_planes(work->plane_a, batch, channels, work->mean);
-    for (double& m : work->mean)
-      m /= static_cast<double>(count);
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* xp = xd + p * n;
-      const double m = work->mean[p % channels];
-      double s = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const double d = xp[i] - m;
-        s += d * d;
+    work->plane_b.resize(static_cast<size_t>(planes));
+    work->var.resize(static_cast<size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c)
+      work->center[c] = plane_sums::first_mean(xd + c * n, n);
+    for (int pass = 0; pass < 2; ++pass) {
+      parallel_for(planes, [&](int64_t p) {
+        const int64_t c = p % channels;
+        if (pass == 1 && work->var[c] >= 0) return;  // exact already
+        plane_sums::centered_sums(xd + p * n, n, work->center[c], work->plane_a[p],
+                                  work->plane_b[p]);
+      });
+      reduce_planes(work->plane_a, batch, channels, work->channel_a);
+      reduce_planes(work->plane_b, batch, channels, work->channel_b);
+      bool again = false;
+      for (int64_t c = 0; c < channels; ++c) {
+        if (pass == 1 && work->var[c] >= 0) continue;
+        double mean, var;
+        const bool exact =
+            plane_sums::variance_from_sums(work->center[c], work->channel_a[c], work->channel_b[c],
+                                           static_cast<double>(count), mean, var);
+        work->mean[c] = mean;
+        // −1 marks a channel to sum again (pass 0 only; then it is taken as is).
+        work->var[c] = exact || pass == 1 ? var : -1;
+        if (!exact && pass == 0) {
+          work->center[c] = static_cast<float>(mean);
+          again = true;
+        }
       }
-      work->plane_a[p] = s;
+      if (!again) break;
     }
-    reduce_planes(work->plane_a, batch, channels, work->unbiased_var);
+    work->unbiased_var.resize(static_cast<size_t>(channels));
     for (int64_t c = 0; c < channels; ++c) {
-      const double sq = work->unbiased_var[c];
-      work->inv_std[c] = static_cast<float>(1.0 / std::sqrt(sq / count + epsilon_));
-      work->unbiased_var[c] = sq / static_cast<double>(count - 1);
+      const double var = work->var[c];
+      work->inv_std[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
+      work->unbiased_var[c] = var * static_cast<double>(count) / static_cast<double>(count - 1);
     }
   } else {
     const Tensor& mm = array_value(kMovingMean);
@@ -181,8 +196,7 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   Tensor& y = *out[0];
   y.resize(x.shape());
   float* yd = y.data();
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
     const float* xp = xd + p * n;
     float* yp = yd + p * n;
@@ -195,7 +209,7 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
     const float shift = static_cast<float>(beta[c] - (mean - mean_hi) * gamma[c] * inv_std);
     for (int64_t i = 0; i < n; ++i)
       yp[i] = (xp[i] - mean_hi) * scale + shift;
-  }
+  });
 }
 
 void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -217,22 +231,16 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
   const float* dyd = dy.data();
 
   // Per plane: Σ dy and Σ dy·x̂, with x̂ = (x − m_hi)·inv_std − lo as in forward.
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
-    const float* xp = xd + p * n;
-    const float* gp = dyd + p * n;
     const float inv_std = work->inv_std[c];
     const float mean_hi = static_cast<float>(work->mean[c]);
     const float lo = static_cast<float>((work->mean[c] - mean_hi) * inv_std);
-    double s = 0, sx = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      s += gp[i];
-      sx += static_cast<double>(gp[i]) * ((xp[i] - mean_hi) * inv_std - lo);
-    }
-    work->plane_a[p] = s;
-    work->plane_b[p] = sx;
-  }
+    plane_sums::sum2(
+        n, xd + p * n, dyd + p * n, [](auto, auto g) { return g; },
+        [=](auto v, auto g) { return g * ((v - mean_hi) * inv_std - lo); }, work->plane_a[p],
+        work->plane_b[p]);
+  });
   reduce_planes(work->plane_a, batch, channels, work->sum_dy);
   reduce_planes(work->plane_b, batch, channels, work->sum_dy_xhat);
   const std::vector<double>& sum_dy = work->sum_dy;
@@ -262,8 +270,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
   // Inference: the statistics are constants, dx = Gamma·inv_std·dy.
   const bool training = work->training;
   const double count = static_cast<double>(work->count);
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
     const float* xp = xd + p * n;
     const float* gp = dyd + p * n;
@@ -281,7 +288,7 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
       for (int64_t i = 0; i < n; ++i)
         dxp[i] = g * gp[i];
     }
-  }
+  });
 }
 
 void BatchNormalizationLayer::update_state(Workspace* ws) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -31,7 +32,7 @@ constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
 constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
 
 // Below this many elements, threads cost more than they save.
-constexpr int64_t kParallelMin = int64_t{1} << 15;
+constexpr int64_t kParallelMin = int64_t{1} << 13;
 
 // Stable for any x: exp never overflows.
 inline float sigmoid(float x) {
@@ -54,17 +55,15 @@ inline float normal_cdf(float x) {
 
 template <typename F>
 void map(const float* x, float* y, int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = f(x[i]);
+  parallel_for(
+      n, [&](int64_t i) { y[i] = f(x[i]); }, kParallelMin);
 }
 
 // dx = dy · f'(x, y).
 template <typename D>
 void map_grad(const float* x, const float* y, const float* dy, float* dx, int64_t n, D d) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i)
-    dx[i] = dy[i] * d(x[i], y[i]);
+  parallel_for(
+      n, [&](int64_t i) { dx[i] = dy[i] * d(x[i], y[i]); }, kParallelMin);
 }
 
 }  // namespace

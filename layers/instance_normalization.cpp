@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -25,6 +26,18 @@ struct InstanceNormWorkspace : Workspace {
   bool has_forward = false;
 };
 
+// Small planes are handled a group at a time: about this many elements.
+constexpr int64_t kGroupElements = 4096;
+constexpr int64_t kMaxGroup = 64;
+
+int64_t group_of(int64_t n) {
+  return std::clamp<int64_t>(kGroupElements / std::max<int64_t>(1, n), 1, kMaxGroup);
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
 struct Split {
   int64_t chunks;  // per plane
   int64_t len;     // elements per chunk (the last one may have fewer)
@@ -37,40 +50,17 @@ Split split_plane(int64_t n) {
   return {chunks, std::max<int64_t>(len, 1)};
 }
 
-// The mean of the first few elements: a cheap first guess at the mean.
-float first_mean(const float* x, int64_t n) {
-  const int64_t m = std::min(n, plane_sums::kLanes);
-  return static_cast<float>(plane_sums::sum(m, x, [](auto v) { return v; }) /
-                            static_cast<double>(m));
-}
+using plane_sums::centered_sums;
+using plane_sums::first_mean;
 
-// Σ (x − c) and Σ (x − c)² over a run. For c near the mean, x − c is small and
-// the sums give the variance exactly, however large the mean.
-void centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
-  plane_sums::sum2(
-      n, x, x, [c](auto v, auto) { return v - c; },
-      [c](auto v, auto) {
-        const auto d = v - c;
-        return d * d;
-      },
-      s1, s2);
-}
-
-// The mean and 1 / sqrt(variance + eps) from the sums about c, computed as
-// mean = c + d and variance = s2/n − d² with d = s1/n. That difference loses
-// about log2(s2/n / variance) bits, so it is accepted only when c was close
-// to the mean (s2/n at most kMaxCancellation times the variance: at most 6
-// bits lost); otherwise `false`, and the caller sums again about the mean.
-constexpr double kMaxCancellation = 64;
+// The mean and 1 / sqrt(variance + eps) from the sums about c; false when c
+// was too far from the mean for the sums to give the variance exactly.
 bool finish_stats(float c, double s1, double s2, int64_t n, double eps, double& mean,
                   float& inv_std) {
-  const double d = s1 / static_cast<double>(n);
-  const double m2 = s2 / static_cast<double>(n);
-  const double var = m2 - d * d;
-  mean = c + d;
-  if (!(var * kMaxCancellation >= m2)) return false;
+  double var;
+  const bool exact = plane_sums::variance_from_sums(c, s1, s2, static_cast<double>(n), mean, var);
   inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-  return true;
+  return exact;
 }
 
 // The statistics of a whole run: one pass about a first guess, and a second
@@ -80,13 +70,10 @@ void run_stats(const float* x, int64_t n, float c, double s1, double s2, double 
   if (finish_stats(c, s1, s2, n, eps, mean, inv_std)) return;
   c = static_cast<float>(mean);
   centered_sums(x, n, c, s1, s2);
-  if (!finish_stats(c, s1, s2, n, eps, mean, inv_std)) {
-    // A nearly constant run whose mean falls between two floats: the
-    // differences from c are exact, and the tiny variance is taken as it is.
-    const double d = s1 / static_cast<double>(n);
-    const double var = std::max(0.0, s2 / static_cast<double>(n) - d * d);
-    inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-  }
+  // Still not exact only for a nearly constant run whose mean falls between
+  // two floats: the differences from c are exact, and the tiny variance is
+  // taken as it is.
+  finish_stats(c, s1, s2, n, eps, mean, inv_std);
 }
 
 // y = Gamma·(x − mean)·inv_std + Beta over a run. x − m in float loses
@@ -212,16 +199,24 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   float* inv_std = work->inv_std.data();
 
   if (split.chunks == 1) {
-    // Each plane in one piece: statistics and output while it is in cache.
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* xp = xd + p * n;
-      const float c = first_mean(xp, n);
-      double s1, s2;
-      centered_sums(xp, n, c, s1, s2);
-      run_stats(xp, n, c, s1, s2, eps, mean[p], inv_std[p]);
-      normalize(xp, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels], beta[p % channels]);
-    }
+    // Each plane in one piece, statistics and output while it is in cache;
+    // small planes a group at a time, each step for the whole group (the
+    // planes' independent sums and divisions then overlap).
+    const int64_t group = group_of(n);
+    parallel_for(ceil_div(planes, group), [&](int64_t k) {
+      const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
+      float c[kMaxGroup];
+      double s1[kMaxGroup], s2[kMaxGroup];
+      for (int64_t p = p0; p < p1; ++p)
+        c[p - p0] = first_mean(xd + p * n, n);
+      for (int64_t p = p0; p < p1; ++p)
+        centered_sums(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0]);
+      for (int64_t p = p0; p < p1; ++p)
+        run_stats(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0], eps, mean[p], inv_std[p]);
+      for (int64_t p = p0; p < p1; ++p)
+        normalize(xd + p * n, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels],
+                  beta[p % channels]);
+    });
   } else {
     work->center.resize(static_cast<size_t>(planes));
     work->part_a.resize(static_cast<size_t>(units));
@@ -235,35 +230,27 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
       begin = std::min(n, (u % chunks) * len);
       end = std::min(n, begin + len);
     };
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p)
-        center[p] = first_mean(xd + p * n, n);
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
-        int64_t b, e;
-        range(u, b, e);
-        centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+    parallel_for(planes, [&](int64_t p) { center[p] = first_mean(xd + p * n, n); });
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+    });
+    parallel_for(planes, [&](int64_t p) {
+      double s1 = 0, s2 = 0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        s1 += part_a[p * chunks + k];
+        s2 += part_b[p * chunks + k];
       }
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p) {
-        double s1 = 0, s2 = 0;
-        for (int64_t k = 0; k < chunks; ++k) {
-          s1 += part_a[p * chunks + k];
-          s2 += part_b[p * chunks + k];
-        }
-        run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
-      }
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
-        int64_t b, e;
-        range(u, b, e);
-        const int64_t p = u / chunks;
-        normalize(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
-                  beta[p % channels]);
-      }
-    }
+      run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
+    });
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      const int64_t p = u / chunks;
+      normalize(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
+                beta[p % channels]);
+    });
   }
   work->has_forward = true;
 }
@@ -303,11 +290,15 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
   };
   const Split split = split_plane(n);
   if (split.chunks == 1) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
-      grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
-      if (dxd) dx_plane(p, 0, n);
-    }
+    const int64_t group = group_of(n);
+    parallel_for(ceil_div(planes, group), [&](int64_t k) {
+      const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
+      for (int64_t p = p0; p < p1; ++p)
+        grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
+      if (dxd)
+        for (int64_t p = p0; p < p1; ++p)
+          dx_plane(p, 0, n);
+    });
   } else {
     const int64_t chunks = split.chunks, len = split.len, units = planes * chunks;
     work->part_a.resize(static_cast<size_t>(units));
@@ -318,34 +309,28 @@ void InstanceNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_
       begin = std::min(n, (u % chunks) * len);
       end = std::min(n, begin + len);
     };
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-      for (int64_t u = 0; u < units; ++u) {
+    parallel_for(units, [&](int64_t u) {
+      int64_t b, e;
+      range(u, b, e);
+      const int64_t p = u / chunks;
+      grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
+                part_b[u]);
+    });
+    parallel_for(planes, [&](int64_t p) {
+      double s = 0, sx = 0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        s += part_a[p * chunks + k];
+        sx += part_b[p * chunks + k];
+      }
+      sum_dy[p] = s;
+      sum_dy_xhat[p] = sx;
+    });
+    if (dxd) {
+      parallel_for(units, [&](int64_t u) {
         int64_t b, e;
         range(u, b, e);
-        const int64_t p = u / chunks;
-        grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
-                  part_b[u]);
-      }
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < planes; ++p) {
-        double s = 0, sx = 0;
-        for (int64_t k = 0; k < chunks; ++k) {
-          s += part_a[p * chunks + k];
-          sx += part_b[p * chunks + k];
-        }
-        sum_dy[p] = s;
-        sum_dy_xhat[p] = sx;
-      }
-      if (dxd) {
-#pragma omp for schedule(static)
-        for (int64_t u = 0; u < units; ++u) {
-          int64_t b, e;
-          range(u, b, e);
-          dx_plane(u / chunks, b, e);
-        }
-      }
+        dx_plane(u / chunks, b, e);
+      });
     }
   }
   // Reduce over the batch in a fixed order: the same result for any thread count.

@@ -7,9 +7,11 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include "layers/linear.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #pragma GCC diagnostic pop
 
 namespace strata {
@@ -78,6 +80,21 @@ void LinearLayer::infer() {
   }
 }
 
+namespace {
+
+// Rows of a batch (or of the Weights gradient) per GEMM: the split depends on
+// the sizes alone, so every thread count computes each element the same way.
+constexpr int64_t kBlockRows = 64;
+
+int64_t blocks_of(int64_t rows) {
+  return (rows + kBlockRows - 1) / kBlockRows;
+}
+
+// Work (multiply-adds) below which one thread does it all.
+constexpr int64_t kParallelWork = int64_t{1} << 18;
+
+}  // namespace
+
 void LinearLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
                           const RunContext& /*ctx*/) const {
   const Tensor& x = *in[0];
@@ -90,9 +107,18 @@ void LinearLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
                 to_string(w.shape()) + "), got a batch of shape " + to_string(x.shape()));
   Tensor& y = *out[0];
   y.resize({batch, size});
-  auto Y = y.matrix(batch, size);
-  Y.noalias() = x.matrix(batch, n) * w.matrix(size, n).transpose();
-  Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.data(), size);
+  const ConstMatrixMap W(w.data(), size, n);
+  const Eigen::Map<const Eigen::RowVectorXf> bias(b.data(), size);
+  // y = x Wᵀ + b, in blocks of examples.
+  parallel_for(
+      blocks_of(batch),
+      [&](int64_t k) {
+        const int64_t r0 = k * kBlockRows, rows = std::min(kBlockRows, batch - r0);
+        MatrixMap Y(y.data() + r0 * size, rows, size);
+        Y.noalias() = ConstMatrixMap(x.data() + r0 * n, rows, n) * W.transpose();
+        Y.rowwise() += bias;
+      },
+      std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, kBlockRows * size * n)));
 }
 
 void LinearLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* /*ws*/,
@@ -101,22 +127,45 @@ void LinearLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace
   const Tensor& w = array_value(kWeights);
   const Tensor& dy = *out_grad[0];
   const int64_t batch = x.dim(0), size = w.dim(0), n = w.dim(1);
-  if (dy.shape() != Dims{batch, size})
+  if (dy.rank() != 2 || dy.dim(0) != batch || dy.dim(1) != size)
     throw Error("Output gradient: expected shape " + to_string(Dims{batch, size}) + ", got " +
                 to_string(dy.shape()));
-  const auto dY = dy.matrix(batch, size);
+  const int64_t grain =
+      std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, kBlockRows * size * n));
+  const ConstMatrixMap W(w.data(), size, n), X(x.data(), batch, n), dY(dy.data(), batch, size);
   if (Tensor* dx = in_grad.empty() ? nullptr : in_grad[0]) {
     dx->resize(x.shape());
-    dx->matrix(batch, n).noalias() = dY * w.matrix(size, n);
+    // dx = dy W, in blocks of examples.
+    parallel_for(
+        blocks_of(batch),
+        [&](int64_t k) {
+          const int64_t r0 = k * kBlockRows, rows = std::min(kBlockRows, batch - r0);
+          MatrixMap(dx->data() + r0 * n, rows, n).noalias() = dY.middleRows(r0, rows) * W;
+        },
+        grain);
   }
-  if (Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr) {
-    dw->resize({size, n});
-    dw->matrix(size, n).noalias() = dY.transpose() * x.matrix(batch, n);
-  }
-  if (Tensor* db = array_grad.size() > kBiases ? array_grad[kBiases] : nullptr) {
-    db->resize({size});
-    db->vec() = dY.colwise().sum().transpose();
-  }
+  Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr;
+  Tensor* db = array_grad.size() > kBiases ? array_grad[kBiases] : nullptr;
+  if (dw) dw->resize({size, n});
+  if (db) db->resize({size});
+  // dW = dyᵀ x and db = Σ dy over the batch, in blocks of outputs: each block
+  // sums over the whole batch, so nothing is reduced across threads.
+  parallel_for(
+      blocks_of(size),
+      [&](int64_t k) {
+        const int64_t o0 = k * kBlockRows, outs = std::min(kBlockRows, size - o0);
+        if (dw)
+          MatrixMap(dw->data() + o0 * n, outs, n).noalias() =
+              dY.middleCols(o0, outs).transpose() * X;
+        if (db)
+          for (int64_t o = o0; o < o0 + outs; ++o) {
+            double s = 0;
+            for (int64_t i = 0; i < batch; ++i)
+              s += dy.data()[i * size + o];
+            (*db)[o] = static_cast<float>(s);
+          }
+      },
+      grain);
 }
 
 }  // namespace strata

@@ -97,4 +97,37 @@ void sum2(int64_t n, const float* x, const float* y, F f, G g, double& sum_f, do
   }
 }
 
+// The mean of the first few elements: a cheap first guess at the mean.
+inline float first_mean(const float* x, int64_t n) {
+  const int64_t m = std::min(n, kLanes);
+  return static_cast<float>(sum(m, x, [](auto v) { return v; }) / static_cast<double>(m));
+}
+
+// Σ (x − c) and Σ (x − c)² over a run. For c near the mean, x − c is small and
+// the sums give the variance exactly, however large the mean.
+inline void centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
+  sum2(
+      n, x, x, [c](auto v, auto) { return v - c; },
+      [c](auto v, auto) {
+        const auto d = v - c;
+        return d * d;
+      },
+      s1, s2);
+}
+
+// From the sums about c of `count` values: the variance, computed as
+// s2/count − d² with d = s1/count, and the mean c + d. That difference loses
+// about log2(s2/count / variance) bits, so it is accepted only when c was
+// close to the mean (s2/count at most 64 times the variance: 6 bits lost);
+// otherwise `false`, and the caller sums again about the mean it got.
+inline bool variance_from_sums(float c, double s1, double s2, double count, double& mean,
+                               double& var) {
+  const double d = s1 / count, m2 = s2 / count;
+  mean = c + d;
+  var = m2 - d * d;
+  if (var * 64 >= m2) return true;
+  if (var < 0) var = 0;  // rounding; a NaN stays NaN
+  return var != var;     // a NaN: no second pass will help
+}
+
 }  // namespace strata::plane_sums

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -85,6 +86,53 @@ void max_plane_2d(const WindowGeometry& g, const float* x, float* y, int32_t* ar
       if (ar) ar[ow] = static_cast<int32_t>(best);
     }
   }
+}
+
+// Planes per step of the 2×2 kernel below: about this many input elements.
+constexpr int64_t kPairBlock = 4096;
+
+// 2×2 windows with stride 2 that exactly tile small planes (at most
+// kPairBlock elements) of even height and width: first the larger of each horizontal pair (one flat
+// sweep over all the planes, which vectorizes), then the larger of each vertical pair of those.
+// Same scan order and tie rules as the general case: a, b on the top row, then c, d below; the
+// first of equal maxima, and a NaN wins.
+void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
+  const int64_t ow = w / 2, oh_n = h / 2;
+  const int64_t block = std::max<int64_t>(1, kPairBlock / (h * w));  // planes per step
+  float half[kPairBlock / 2];
+  uint8_t right[kPairBlock / 2];
+  for (int64_t p0 = 0; p0 < planes; p0 += block) {
+    const int64_t count = std::min(block, planes - p0);
+    const float* xb = x + p0 * h * w;
+    const int64_t pairs = count * h * ow;
+    for (int64_t i = 0; i < pairs; ++i) {
+      const float a = xb[2 * i], b = xb[2 * i + 1];
+      const bool take = b > a || b != b;
+      half[i] = take ? b : a;
+      right[i] = take;
+    }
+    for (int64_t q = 0; q < count * oh_n; ++q) {
+      const float* top = half + 2 * q * ow;
+      const uint8_t* rt = right + 2 * q * ow;
+      float* yq = y + (p0 * oh_n + q) * ow;
+      int32_t* aq = argmax ? argmax + (p0 * oh_n + q) * ow : nullptr;
+      const int64_t row = 2 * (q % oh_n);
+      for (int64_t j = 0; j < ow; ++j) {
+        const float t = top[j], b = top[ow + j];
+        const bool take = b > t || b != b;
+        yq[j] = take ? b : t;
+        if (aq)
+          aq[j] = static_cast<int32_t>((row + take) * w + 2 * j + (take ? rt[ow + j] : rt[j]));
+      }
+    }
+  }
+}
+
+bool exact_2x2(const WindowGeometry& g) {
+  return g.in[0] == 1 && g.kernel[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 &&
+         g.stride[1] == 2 && g.stride[2] == 2 && g.before[1] == 0 && g.before[2] == 0 &&
+         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2] && g.in_size() <= kPairBlock &&
+         g.out[2] < 16;  // longer rows vectorize well in max_plane_2d
 }
 
 }  // namespace
@@ -285,10 +333,19 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
       work->input_shape = x.shape();
       argmax = work->argmax.data();
     }
+    if (exact_2x2(g)) {
+      // Small planes, a block of them at a time.
+      const int64_t block = std::max<int64_t>(1, kPairBlock / in_size);
+      parallel_for((planes + block - 1) / block, [&](int64_t k) {
+        const int64_t p0 = k * block, count = std::min(block, planes - p0);
+        max_pool_2x2(xd + p0 * in_size, count, g.in[1], g.in[2], yd + p0 * out_size,
+                     argmax ? argmax + p0 * out_size : nullptr);
+      });
+      return;
+    }
     if (plain_2d(g)) {
       const bool two_by_two = g.kernel[1] == 2 && g.kernel[2] == 2;
-#pragma omp parallel for schedule(static)
-      for (int64_t plane = 0; plane < planes; ++plane) {
+      parallel_for(planes, [&](int64_t plane) {
         const float* xp = xd + plane * in_size;
         float* yp = yd + plane * out_size;
         int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
@@ -296,11 +353,10 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
           max_plane_2d<2, 2>(g, xp, yp, ap);
         else
           max_plane_2d<0, 0>(g, xp, yp, ap);
-      }
+      });
       return;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
+    parallel_for(planes, [&](int64_t plane) {
       const float* xp = xd + plane * in_size;
       float* yp = yd + plane * out_size;
       int32_t* ap = argmax ? argmax + plane * out_size : nullptr;
@@ -323,14 +379,13 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
         yp[o] = m;
         if (ap) ap[o] = static_cast<int32_t>(best);
       });
-    }
+    });
     return;
   }
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
+  parallel_for(planes, [&](int64_t plane) {
     const float* xp = xd + plane * in_size;
     float* yp = yd + plane * out_size;
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
@@ -343,7 +398,7 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
         }
       yp[o] = s * scale;
     });
-  }
+  });
 }
 
 void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -360,7 +415,6 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
     throw Error("Output gradient: expected " + std::to_string(planes * out_size) +
                 " elements, got " + to_string(dy.shape()));
   dx->resize(x.shape());
-  dx->fill(0.0f);
   const float* dyd = dy.data();
   float* dxd = dx->data();
 
@@ -370,23 +424,23 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
         work->argmax.size() != static_cast<size_t>(planes * out_size))
       throw Error("backward called without a matching forward");
     const int32_t* argmax = work->argmax.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
+    parallel_for(planes, [&](int64_t plane) {
       const float* gp = dyd + plane * out_size;
       const int32_t* ap = argmax + plane * out_size;
       float* dxp = dxd + plane * in_size;
+      std::fill_n(dxp, in_size, 0.0f);  // here, not before the loop: in parallel
       for (int64_t o = 0; o < out_size; ++o)
         dxp[ap[o]] += gp[o];
-    }
+    });
     return;
   }
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
+  parallel_for(planes, [&](int64_t plane) {
     const float* gp = dyd + plane * out_size;
     float* dxp = dxd + plane * in_size;
+    std::fill_n(dxp, in_size, 0.0f);
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
       const float v = gp[o] * scale;
       for (int64_t id = sd.first; id < sd.last; ++id)
@@ -396,7 +450,7 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
             row[iw] += v;
         }
     });
-  }
+  });
 }
 
 }  // namespace strata

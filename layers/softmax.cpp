@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -25,6 +26,13 @@ Layout layout_of(const Tensor& x) {
   l.positions = l.batch * l.channels == 0 ? 0 : x.size() / (l.batch * l.channels);
   l.chunks = (l.positions + kChunk - 1) / kChunk;
   return l;
+}
+
+// Pieces (t) per thread at least: below about 4096 elements, threads cost
+// more than they save.
+int64_t grain(const Layout& l) {
+  return std::max<int64_t>(1,
+                           4096 / std::max<int64_t>(1, l.channels * std::min(kChunk, l.positions)));
 }
 
 }  // namespace
@@ -55,32 +63,34 @@ void SoftmaxLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
   const float* xd = x.data();
   float* yd = y.data();
   const int64_t n = l.positions, channels = l.channels;
-#pragma omp parallel for schedule(static) if (x.size() >= 4096)
-  for (int64_t t = 0; t < l.batch * l.chunks; ++t) {
-    const int64_t b = t / l.chunks, i0 = (t % l.chunks) * kChunk;
-    const int64_t len = std::min(kChunk, n - i0);
-    const float* xb = xd + b * channels * n + i0;
-    float* yb = yd + b * channels * n + i0;
-    float top[kChunk], sum[kChunk];
-    for (int64_t i = 0; i < len; ++i) {
-      top[i] = xb[i];
-      sum[i] = 0;
-    }
-    for (int64_t c = 1; c < channels; ++c)
-      for (int64_t i = 0; i < len; ++i)
-        top[i] = std::max(top[i], xb[c * n + i]);
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t i = 0; i < len; ++i) {
-        const float e = std::exp(xb[c * n + i] - top[i]);
-        yb[c * n + i] = e;
-        sum[i] += e;
-      }
-    for (int64_t i = 0; i < len; ++i)
-      sum[i] = 1.0f / sum[i];
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t i = 0; i < len; ++i)
-        yb[c * n + i] *= sum[i];
-  }
+  parallel_for(
+      l.batch * l.chunks,
+      [&](int64_t t) {
+        const int64_t b = t / l.chunks, i0 = (t % l.chunks) * kChunk;
+        const int64_t len = std::min(kChunk, n - i0);
+        const float* xb = xd + b * channels * n + i0;
+        float* yb = yd + b * channels * n + i0;
+        float top[kChunk], sum[kChunk];
+        for (int64_t i = 0; i < len; ++i) {
+          top[i] = xb[i];
+          sum[i] = 0;
+        }
+        for (int64_t c = 1; c < channels; ++c)
+          for (int64_t i = 0; i < len; ++i)
+            top[i] = std::max(top[i], xb[c * n + i]);
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t i = 0; i < len; ++i) {
+            const float e = std::exp(xb[c * n + i] - top[i]);
+            yb[c * n + i] = e;
+            sum[i] += e;
+          }
+        for (int64_t i = 0; i < len; ++i)
+          sum[i] = 1.0f / sum[i];
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t i = 0; i < len; ++i)
+            yb[c * n + i] *= sum[i];
+      },
+      grain(l));
 }
 
 void SoftmaxLayer::backward(Inputs /*in*/, Inputs out, Inputs out_grad, Workspace* /*ws*/,
@@ -97,23 +107,25 @@ void SoftmaxLayer::backward(Inputs /*in*/, Inputs out, Inputs out_grad, Workspac
   const float *yd = y.data(), *gd = dy.data();
   float* dxd = dx->data();
   const int64_t n = l.positions, channels = l.channels;
-#pragma omp parallel for schedule(static) if (y.size() >= 4096)
-  for (int64_t t = 0; t < l.batch * l.chunks; ++t) {
-    const int64_t b = t / l.chunks, i0 = (t % l.chunks) * kChunk;
-    const int64_t len = std::min(kChunk, n - i0);
-    const int64_t offset = b * channels * n + i0;
-    float dot[kChunk];
-    for (int64_t i = 0; i < len; ++i)
-      dot[i] = 0;
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t i = 0; i < len; ++i)
-        dot[i] += gd[offset + c * n + i] * yd[offset + c * n + i];
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t i = 0; i < len; ++i) {
-        const int64_t k = offset + c * n + i;
-        dxd[k] = yd[k] * (gd[k] - dot[i]);
-      }
-  }
+  parallel_for(
+      l.batch * l.chunks,
+      [&](int64_t t) {
+        const int64_t b = t / l.chunks, i0 = (t % l.chunks) * kChunk;
+        const int64_t len = std::min(kChunk, n - i0);
+        const int64_t offset = b * channels * n + i0;
+        float dot[kChunk];
+        for (int64_t i = 0; i < len; ++i)
+          dot[i] = 0;
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t i = 0; i < len; ++i)
+            dot[i] += gd[offset + c * n + i] * yd[offset + c * n + i];
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t i = 0; i < len; ++i) {
+            const int64_t k = offset + c * n + i;
+            dxd[k] = yd[k] * (gd[k] - dot[i]);
+          }
+      },
+      grain(l));
 }
 
 }  // namespace strata

@@ -212,6 +212,7 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   const int64_t batches_per_round = (n + options.batch_size - 1) / options.batch_size;
   result.batch_losses.reserve(
       static_cast<size_t>(std::min<int64_t>(batches_per_round * options.rounds, 1 << 20)));
+  result.rounds.reserve(static_cast<size_t>(std::min(options.rounds, 1 << 12)));
 
   if (options.start.round < 1 || options.start.batch < 0)
     throw Error("start: round must be at least 1 and batch at least 0");

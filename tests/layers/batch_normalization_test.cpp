@@ -1,11 +1,13 @@
 #include "layers/batch_normalization.hpp"
 
 #include <doctest/doctest.h>
-#include <omp.h>
+
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -152,13 +154,13 @@ TEST_CASE("BatchNormalizationLayer training normalizes each channel over the bat
 TEST_CASE("BatchNormalizationLayer gives the same result for any thread count") {
   auto layer = with_arrays(4, 6);
   Tensor x = random_tensor({16, 4, 9, 9}, 2);
-  const int threads = omp_get_max_threads();
+  const int threads = strata::num_threads();
   auto ws1 = layer.make_workspace(), ws2 = layer.make_workspace();
-  omp_set_num_threads(1);
+  strata::set_num_threads(1);
   Tensor y1 = run(layer, x, Mode::Training, ws1.get());
-  omp_set_num_threads(std::max(2, threads));
+  strata::set_num_threads(std::max(2, threads));
   Tensor y2 = run(layer, x, Mode::Training, ws2.get());
-  omp_set_num_threads(threads);
+  strata::set_num_threads(threads);
   CHECK(y1 == y2);
   auto copy = layer.clone();
   layer.update_state(ws1.get());
@@ -251,4 +253,44 @@ TEST_CASE("BatchNormalizationLayer applies to one example in inference mode") {
       CHECK(y.at({c, i}) ==
             doctest::Approx(g[c] * (x.at({c, i}) - mm[c]) / std::sqrt(mv[c] + 0.001) + b[c])
                 .epsilon(1e-5));
+}
+
+TEST_CASE("BatchNormalizationLayer statistics stay exact: a large mean, far first values") {
+  // The first values of a channel guess its mean; the layer sums again when
+  // they are far from it.
+  for (int variant = 0; variant < 2; ++variant) {
+    CAPTURE(variant);
+    auto layer = with_arrays(3, 11);
+    Tensor x = random_tensor({4, 3, 10, 10}, 12);
+    if (variant == 0) {
+      for (float& v : x.values())
+        v += 1e4f;
+    } else {
+      for (int64_t i = 0; i < 64; ++i)
+        x[i] = 1e3f;  // channel 0 of example 0
+    }
+    auto ws = layer.make_workspace();
+    const Tensor y = run(layer, x, Mode::Training, ws.get());
+    const Tensor& gamma = *layer.array("Gamma");
+    const Tensor& beta = *layer.array("Beta");
+    for (int64_t c = 0; c < 3; ++c) {
+      double m = 0, v = 0;
+      for (int64_t e = 0; e < 4; ++e)
+        for (int64_t i = 0; i < 100; ++i)
+          m += x[(e * 3 + c) * 100 + i];
+      m /= 400;
+      for (int64_t e = 0; e < 4; ++e)
+        for (int64_t i = 0; i < 100; ++i)
+          v += (x[(e * 3 + c) * 100 + i] - m) * (x[(e * 3 + c) * 100 + i] - m);
+      v /= 400;
+      double worst = 0;
+      for (int64_t e = 0; e < 4; ++e)
+        for (int64_t i = 0; i < 100; ++i) {
+          const int64_t k = (e * 3 + c) * 100 + i;
+          const double want = gamma[c] * (x[k] - m) / std::sqrt(v + layer.epsilon()) + beta[c];
+          worst = std::max(worst, std::abs(y[k] - want) / (1e-4 + 1e-4 * std::abs(want)));
+        }
+      CHECK(worst <= 1.0);
+    }
+  }
 }

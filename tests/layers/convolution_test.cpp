@@ -1,11 +1,11 @@
 #include "layers/convolution.hpp"
 
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "layers/registry.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
@@ -358,6 +358,17 @@ TEST_CASE("ConvolutionLayer gradients match finite differences") {
        ConvolutionLayer(4, 3).channel_groups(2).stride({2, 1}).biases(false),
        {2, 4, 5, 5}},
       {"2d 1x1", ConvolutionLayer(3, 1), {2, 4, 3, 3}},
+      // Rows of 16 or more: the direct kernel (forward and input gradient),
+      // with a partial last step.
+      {"2d wide rows, dilation, groups",
+       ConvolutionLayer(6, {3, 3})
+           .dilation({1, 2})
+           .padding_size({{1, 1}, {3, 2}})
+           .channel_groups(2),
+       {1, 4, 5, 20}},
+      {"2d dilation, uneven padding",
+       ConvolutionLayer(2, {3, 3}).dilation({2, 1}).padding_size({{2, 1}, {0, 2}}),
+       {2, 2, 6, 5}},
       {"3d",
        ConvolutionLayer(2, {2, 3, 2}).padding_size({1, 1, 0}).stride({1, 2, 1}),
        {1, 2, 3, 4, 3}},
@@ -386,22 +397,77 @@ TEST_CASE("ConvolutionLayer's tiled kernel matches the definition, for any threa
                                .channel_groups(2),
                            {64, 16, 40}, 3);
   const Tensor x = random_tensor({18, 64, 16, 40}, 4);
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
+  const int threads = strata::num_threads();
+  strata::set_num_threads(1);
   const auto one = run(layer, x, 5);
-  omp_set_num_threads(std::max(2, threads));
+  strata::set_num_threads(std::max(2, threads));
   const auto many = run(layer, x, 5);
-  omp_set_num_threads(threads);
+  strata::set_num_threads(threads);
   for (size_t i = 0; i < one.size(); ++i) {
     CAPTURE(i);
     CHECK(one[i] == many[i]);  // bitwise
   }
   check_close(one[0], naive_convolution(layer, x), 1e-5);
 
+  // Stride 1 with rows of 16 or more: the direct kernel (no im2col).
+  auto wide = initialized(
+      ConvolutionLayer(12, {3, 5}).padding_size({{1, 2}, {2, 1}}).dilation({2, 1}), {5, 9, 37}, 16);
+  const Tensor wx = random_tensor({3, 5, 9, 37}, 17);
+  check_close(wide(wx), naive_convolution(wide, wx), 1e-5);
+
   // A 1×1 convolution reads the input directly (no im2col).
   auto pointwise = initialized(ConvolutionLayer(5, 1), {40, 50, 50}, 6);
   const Tensor px = random_tensor({2, 40, 50, 50}, 7);
   check_close(pointwise(px), naive_convolution(pointwise, px), 1e-5);
+}
+
+TEST_CASE("ConvolutionLayer puts small images side by side and splits them back") {
+  // Small images share a GEMM (several examples' columns side by side) and go
+  // through the cached index map; the batch is not a multiple of anything.
+  for (const auto& layer :
+       {initialized(ConvolutionLayer(6, {3, 3}).padding_size(1).channel_groups(2), {4, 5, 6}, 11),
+        initialized(ConvolutionLayer(3, {2, 3}).stride({2, 1}).dilation({1, 2}), {3, 7, 8}, 12),
+        initialized(ConvolutionLayer(4, 1), {3, 4, 4}, 13)}) {
+    const int64_t batch = 37;
+    Dims shape{batch};
+    for (int64_t d : layer.inputs()[0].shape.dims())
+      shape.push_back(d);
+    const Tensor x = random_tensor(shape, 14);
+    const auto all = run(layer, x, 15);
+    check_close(all[0], naive_convolution(layer, x), 1e-5);
+    // Each example alone (one image per GEMM) gives the same outputs and
+    // input gradients, and the Weights and Biases gradients add up.
+    Tensor dw_sum(all[2].shape()), db_sum(all[3].shape());
+    const int64_t in_size = x.size() / batch, out_size = all[0].size() / batch;
+    for (int64_t n = 0; n < batch; ++n) {
+      Dims one = shape;
+      one[0] = 1;
+      Tensor xn(one);
+      std::copy_n(x.data() + n * in_size, in_size, xn.data());
+      Tensor y, dx, dw, db;
+      const Tensor* in[] = {&xn};
+      Tensor* out[] = {&y};
+      auto ws = layer.make_workspace();
+      layer.forward(in, out, ws.get(), RunContext{});
+      Tensor dy(y.shape());
+      const Tensor dy_all = random_tensor(all[0].shape(), 15);  // as run() made it
+      std::copy_n(dy_all.data() + n * out_size, out_size, dy.data());
+      const Tensor* outc[] = {&y};
+      const Tensor* gout[] = {&dy};
+      Tensor* gin[] = {&dx};
+      std::vector<Tensor*> garr{&dw};
+      if (layer.biases()) garr.push_back(&db);
+      layer.backward(in, outc, gout, ws.get(), gin, garr);
+      for (int64_t i = 0; i < out_size; ++i)
+        REQUIRE(y[i] == doctest::Approx(all[0][n * out_size + i]).epsilon(1e-5));
+      for (int64_t i = 0; i < in_size; ++i)
+        REQUIRE(dx[i] == doctest::Approx(all[1][n * in_size + i]).epsilon(1e-4));
+      dw_sum.vec() += dw.vec();
+      if (layer.biases()) db_sum.vec() += db.vec();
+    }
+    CHECK(strata::testing::compare_tensors(all[2], dw_sum, 1e-4, 1e-4) <= 1.0);
+    if (layer.biases()) CHECK(strata::testing::compare_tensors(all[3], db_sum, 1e-4, 1e-4) <= 1.0);
+  }
 }
 
 TEST_CASE("ConvolutionLayer applies to one example and to a batch") {

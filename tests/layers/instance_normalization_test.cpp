@@ -152,3 +152,80 @@ TEST_CASE("InstanceNormalizationLayer is exact for inputs with a large mean") {
     }
   }
 }
+
+namespace {
+
+// The layer's output and gradients against the definition in double.
+void check_against_double(const InstanceNormalizationLayer& layer, const Tensor& x) {
+  Tensor y, dx, dgamma, dbeta;
+  const Tensor* in[] = {&x};
+  Tensor* out[] = {&y};
+  auto ws = layer.make_workspace();
+  layer.forward(in, out, ws.get(), RunContext{Mode::Training, nullptr});
+  const Tensor dy = random_tensor(x.shape(), 77);
+  const Tensor* outs[] = {&y};
+  const Tensor* gouts[] = {&dy};
+  Tensor* gins[] = {&dx};
+  Tensor* garr[] = {&dgamma, &dbeta};
+  layer.backward(in, outs, gouts, ws.get(), gins, garr);
+  const Tensor& gamma = *layer.array("Gamma");
+  const Tensor& beta = *layer.array("Beta");
+  const int64_t batch = x.dim(0), channels = x.dim(1), n = x.size() / (batch * channels);
+  std::vector<double> want_dgamma(channels, 0.0), want_dbeta(channels, 0.0);
+  double worst = 0;
+  for (int64_t p = 0; p < batch * channels; ++p) {
+    const int64_t c = p % channels;
+    const float* xp = x.data() + p * n;
+    const float* gp = dy.data() + p * n;
+    double m = 0, v = 0, s = 0, sx = 0;
+    for (int64_t i = 0; i < n; ++i)
+      m += xp[i];
+    m /= n;
+    for (int64_t i = 0; i < n; ++i)
+      v += (xp[i] - m) * (xp[i] - m);
+    v /= n;
+    const double inv = 1 / std::sqrt(v + layer.epsilon());
+    for (int64_t i = 0; i < n; ++i) {
+      s += gp[i];
+      sx += gp[i] * (xp[i] - m) * inv;
+    }
+    want_dgamma[c] += sx;
+    want_dbeta[c] += s;
+    for (int64_t i = 0; i < n; ++i) {
+      const double xhat = (xp[i] - m) * inv;
+      const double want_y = gamma[c] * xhat + beta[c];
+      const double want_dx = gamma[c] * inv * (gp[i] - s / n - xhat * sx / n);
+      worst = std::max(worst, std::abs(y[p * n + i] - want_y) / (1e-4 + 1e-4 * std::abs(want_y)));
+      worst =
+          std::max(worst, std::abs(dx[p * n + i] - want_dx) / (1e-4 + 1e-3 * std::abs(want_dx)));
+    }
+  }
+  CHECK(worst <= 1.0);
+  for (int64_t c = 0; c < channels; ++c) {
+    CHECK(dgamma[c] == doctest::Approx(want_dgamma[c]).epsilon(1e-4).scale(1.0));
+    CHECK(dbeta[c] == doctest::Approx(want_dbeta[c]).epsilon(1e-4).scale(1.0));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("InstanceNormalizationLayer statistics stay exact: far first values, split planes") {
+  // Each plane's first values guess the mean; here they are far from it, so
+  // the layer has to sum again about the mean it found.
+  Tensor far = random_tensor({2, 2, 64, 64}, 5);
+  for (int64_t p = 0; p < 4; ++p)
+    for (int64_t i = 0; i < 64; ++i)
+      far[p * 4096 + i] += 1e4f;
+  check_against_double(with_arrays(2, 6), far);
+  // Planes longer than a chunk, summed in pieces: a large mean, and far first values.
+  Tensor big = random_tensor({1, 2, 150, 151}, 7);
+  for (float& v : big.values())
+    v += 1e4f;
+  check_against_double(with_arrays(2, 8), big);
+  // (A long plane, so that the first values can be very far: about
+  // sqrt(n / 64) standard deviations.)
+  Tensor big_far = random_tensor({1, 1, 512, 512}, 9);
+  for (int64_t i = 0; i < 64; ++i)
+    big_far[i] = 1e3f;
+  check_against_double(with_arrays(1, 10), big_far);
+}

@@ -1,11 +1,11 @@
 #include "layers/linear.hpp"
 
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -144,14 +144,14 @@ TEST_CASE("LinearLayer computes W x + b for one example") {
 TEST_CASE("LinearLayer gives the same result for any thread count") {
   auto layer = with_arrays(96, 200, 1);
   Tensor x = random_tensor({64, 200}, 2), y1, y2;
-  const int threads = omp_get_max_threads();
+  const int threads = strata::num_threads();
   const Tensor* in[] = {&x};
   Tensor* o1[] = {&y1};
   Tensor* o2[] = {&y2};
-  omp_set_num_threads(1);
+  strata::set_num_threads(1);
   layer.forward(in, o1, nullptr, {});
-  omp_set_num_threads(std::max(2, threads));
+  strata::set_num_threads(std::max(2, threads));
   layer.forward(in, o2, nullptr, {});
-  omp_set_num_threads(threads);
+  strata::set_num_threads(threads);
   CHECK(y1 == y2);
 }

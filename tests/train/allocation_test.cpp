@@ -1,0 +1,124 @@
+// Once warm, a training step allocates nothing: counted by replacing the
+// global operator new (for the whole test program; it only counts while a
+// test asks it to).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "core/threads.hpp"
+#include "graph/net_chain.hpp"
+#include "layers/convolution.hpp"
+#include "layers/elementwise.hpp"
+#include "layers/flatten.hpp"
+#include "layers/instance_normalization.hpp"
+#include "layers/linear.hpp"
+#include "layers/pooling.hpp"
+#include "layers/softmax.hpp"
+#include "support/gradcheck.hpp"
+#include "train/initialize.hpp"
+#include "train/net_train.hpp"
+#include "train/training_step.hpp"
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<int64_t> allocations{0};
+
+void* allocate(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+
+// Allocations made while f runs.
+template <typename F>
+int64_t count_allocations(F f) {
+  allocations = 0;
+  counting = true;
+  f();
+  counting = false;
+  return allocations.load();
+}
+
+strata::NetChain digits_net() {
+  using namespace strata;
+  return NetChain({ConvolutionLayer(8, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
+                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2),
+                   ConvolutionLayer(16, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
+                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
+                   LinearLayer(10), SoftmaxLayer()},
+                  Input({1, 8, 8}));
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  return allocate(size);
+}
+void* operator new[](std::size_t size) {
+  return allocate(size);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+using namespace strata;
+using strata::testing::random_tensor;
+
+TEST_CASE("a warm training step allocates nothing, on any number of threads") {
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    const int before = num_threads();
+    set_num_threads(threads);
+    NetChain net = digits_net();
+    NetInitialize(net, {.seed = 1});
+    SGD sgd(0.05);
+    sgd.momentum(0.9);
+    TrainingStep step(net, sgd, LossFunction::CrossEntropy);
+    Tensor x = random_tensor({64, 1, 8, 8}, 2, 0.0f, 1.0f), t({64});
+    for (int64_t i = 0; i < 64; ++i)
+      t[i] = static_cast<float>(i % 10);
+    Rng rng(3);
+    for (int s = 0; s < 3; ++s)
+      step(x, t, rng);
+    CHECK(count_allocations([&] {
+            for (int s = 0; s < 10; ++s)
+              step(x, t, rng);
+          }) == 0);
+    set_num_threads(before);
+  }
+}
+
+TEST_CASE("NetTrain allocates nothing per round once warm (quiet, no validation)") {
+  NetChain net = digits_net();
+  Dataset data{random_tensor({300, 1, 8, 8}, 4, 0.0f, 1.0f), Tensor({300})};
+  for (int64_t i = 0; i < 300; ++i)
+    data.targets[i] = static_cast<float>(i % 10);
+  SGD sgd(0.05);
+  sgd.momentum(0.9);
+  TrainOptions options{.batch_size = 64, .rounds = 6, .seed = 5, .quiet = true};
+  // Count from the end of round 2 to the end of round 6: four rounds of five
+  // batches each (the last one partial).
+  options.on_round = [](const RoundRecord& r) {
+    if (r.round == 2) {
+      allocations = 0;
+      counting = true;
+    }
+    if (r.round == 6) counting = false;
+    return true;
+  };
+  NetTrain(net, data, options, sgd);
+  counting = false;
+  CHECK(allocations.load() == 0);
+}
