@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace {
 
@@ -80,6 +81,8 @@ int run(int argc, char** argv) {
     return 1;
   }
 
+  // A malformed STRATA_NUM_THREADS or OMP_NUM_THREADS is an error before any work.
+  if (first != "-h" && first != "--help" && first != "--version") strata::num_threads();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,18 +1,18 @@
 #include "core/threads.hpp"
 
-#include <omp.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/error.hpp"
-
-#include "core/tensor.hpp"  // Eigen
 
 namespace strata {
 
@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kLateHelper = std::chrono::microseconds(100);
 constexpr auto kSoloTime = std::chrono::milliseconds(5);
 constexpr auto kMaxSoloTime = std::chrono::milliseconds(320);
+constexpr int kMaxThreads = 1024;
 
 thread_local int tls_index = 0;
 thread_local bool tls_in_loop = false;
@@ -190,30 +191,57 @@ class Pool {
   alignas(64) std::atomic<int64_t> done_{0};
 };
 
-// Eigen must not start OpenMP threads of its own (inside our loops, or with
-// a blocking that depends on the thread count): set before any product runs.
-const bool eigen_single_threaded = [] {
-  Eigen::setNbThreads(1);
-  return true;
-}();
+// The default thread count: STRATA_NUM_THREADS, else OMP_NUM_THREADS (the
+// variable users already set to limit libtorch, Eigen or BLAS), else the
+// cores this process may run on.
+int default_threads() {
+  for (const char* name : {"STRATA_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) continue;
+    // OMP_NUM_THREADS may be a list ("4,2", for nested levels): its first entry counts.
+    char* end = nullptr;
+    const long count = std::strtol(value, &end, 10);
+    if (end == value || count < 1 || count > kMaxThreads || (*end && *end != ','))
+      throw Error(std::string(name) + ": expected a thread count from 1 to " +
+                  std::to_string(kMaxThreads) + ", got \"" + value + "\"");
+    return static_cast<int>(count);
+  }
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The pool, sized from the environment the first time it is needed, unless
+// set_num_threads came first (then the environment is not read at all).
+std::mutex config_mutex;
+std::atomic<bool> configured{false};
+
+Pool& unconfigured_pool() {
+  static Pool p;
+  return p;
+}
 
 Pool& pool() {
-  static Pool p;
-  static const bool started = [] {
-    p.resize(std::max(1, omp_get_max_threads()));
-    return true;
-  }();
-  (void)started;
-  (void)eigen_single_threaded;
+  Pool& p = unconfigured_pool();
+  if (!configured.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(config_mutex);
+    if (!configured.load()) {
+      p.resize(default_threads());
+      configured.store(true, std::memory_order_release);
+    }
+  }
   return p;
 }
 
 }  // namespace
 
 void set_num_threads(int count) {
-  if (count < 1) throw Error("thread count: expected at least 1, got " + std::to_string(count));
-  omp_set_num_threads(count);
-  pool().resize(count);
+  if (count < 1 || count > kMaxThreads)
+    throw Error("thread count: expected from 1 to " + std::to_string(kMaxThreads) + ", got " +
+                std::to_string(count));
+  std::lock_guard<std::mutex> lock(config_mutex);
+  unconfigured_pool().resize(count);
+  configured.store(true, std::memory_order_release);
 }
 
 int num_threads() {

@@ -4,8 +4,8 @@
 // into pieces fixed by the sizes alone and summed in a fixed order, so any
 // thread count gives bit-identical results.
 //
-// parallel_for runs on a small pool of its own rather than OpenMP's fork and
-// join: the calling thread takes part, and helpers join in as they come. A
+// parallel_for runs on a small pool of strata's own rather than OpenMP's
+// fork and join: the calling thread takes part, and helpers join in as they come. A
 // helper that the operating system has not scheduled (a machine busy with
 // other work) is not waited for, so a busy machine slows a step down to one
 // thread's speed at worst, never to a time slice per loop.
@@ -16,9 +16,12 @@
 
 namespace strata {
 
-// Threads used by parallel loops from now on (and by OpenMP, which a few
-// layers still use); at least 1. The default is OpenMP's: OMP_NUM_THREADS, or
-// one per core. Call it between steps, not while a loop runs.
+// Threads used by parallel loops from now on, from 1 to 1024. The default is
+// the environment's STRATA_NUM_THREADS, else OMP_NUM_THREADS (its first
+// entry), else one per core this process may run on; a malformed value is an
+// Error from the first call of num_threads() or of a loop large enough to
+// share (unless set_num_threads came first). Call it between steps, not while
+// a loop runs.
 void set_num_threads(int count);
 // The number of threads parallel loops use.
 int num_threads();

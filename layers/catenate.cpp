@@ -3,10 +3,14 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
 namespace {
+
+// Outputs smaller than this are copied on the calling thread.
+constexpr int64_t kParallelElements = int64_t{1} << 15;
 
 // The example shape of a batch tensor.
 Dims example_of(const Tensor& t) {
@@ -127,16 +131,19 @@ void CatenateLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
   const int64_t n = first.dim(1) == 0 ? 0 : checked_num_elements(example_of(first)) / first.dim(1);
   const int64_t parts = static_cast<int64_t>(in.size());
   float* yd = y.data();
-#pragma omp parallel for schedule(static) if (y.size() >= (int64_t{1} << 15))
-  for (int64_t t = 0; t < batch * parts; ++t) {
-    const int64_t b = t / parts, k = t % parts;
-    int64_t offset = 0;
-    for (int64_t j = 0; j < k; ++j)
-      offset += in[j]->dim(1);
-    const int64_t len = in[k]->dim(1) * n;
-    const float* src = in[k]->data() + b * len;
-    std::copy(src, src + len, yd + (b * channels + offset) * n);
-  }
+  const int64_t pieces = batch * parts;
+  parallel_for(
+      pieces,
+      [&](int64_t t) {
+        const int64_t b = t / parts, k = t % parts;
+        int64_t offset = 0;
+        for (int64_t j = 0; j < k; ++j)
+          offset += in[j]->dim(1);
+        const int64_t len = in[k]->dim(1) * n;
+        const float* src = in[k]->data() + b * len;
+        std::copy(src, src + len, yd + (b * channels + offset) * n);
+      },
+      y.size() >= kParallelElements ? 1 : pieces);
 }
 
 void CatenateLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* /*ws*/,
@@ -156,17 +163,20 @@ void CatenateLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspa
     if (in_grad[k]) in_grad[k]->resize(in[k]->shape());
   const int64_t parts = static_cast<int64_t>(std::min(in.size(), in_grad.size()));
   const float* gd = dy.data();
-#pragma omp parallel for schedule(static) if (dy.size() >= (int64_t{1} << 15))
-  for (int64_t t = 0; t < batch * parts; ++t) {
-    const int64_t b = t / parts, k = t % parts;
-    if (!in_grad[k]) continue;
-    int64_t offset = 0;
-    for (int64_t j = 0; j < k; ++j)
-      offset += in[j]->dim(1);
-    const int64_t len = in[k]->dim(1) * n;
-    const float* src = gd + (b * channels + offset) * n;
-    std::copy(src, src + len, in_grad[k]->data() + b * len);
-  }
+  const int64_t pieces = batch * parts;
+  parallel_for(
+      pieces,
+      [&](int64_t t) {
+        const int64_t b = t / parts, k = t % parts;
+        if (!in_grad[k]) return;
+        int64_t offset = 0;
+        for (int64_t j = 0; j < k; ++j)
+          offset += in[j]->dim(1);
+        const int64_t len = in[k]->dim(1) * n;
+        const float* src = gd + (b * channels + offset) * n;
+        std::copy(src, src + len, in_grad[k]->data() + b * len);
+      },
+      dy.size() >= kParallelElements ? 1 : pieces);
 }
 
 }  // namespace strata

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -87,8 +88,7 @@ void DropoutLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
   const double p = probability_;
   const float scale = static_cast<float>(1.0 / (1.0 - p));
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t blk = 0; blk < blocks; ++blk) {
+  parallel_for(blocks, [&](int64_t blk) {
     Rng rng = base.derive(static_cast<uint64_t>(blk));
     const int64_t end = std::min(n, (blk + 1) * kBlock);
     for (int64_t i = blk * kBlock; i < end; ++i) {
@@ -96,7 +96,7 @@ void DropoutLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
       yd[i] = xd[i] * m;
       if (mask) mask[i] = m;
     }
-  }
+  });
 }
 
 void DropoutLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -122,9 +122,8 @@ void DropoutLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
   const float* m = work->mask.data();
   float* d = dx->data();
   const int64_t n = x.size();
-#pragma omp parallel for schedule(static) if (n >= (int64_t{1} << 15))
-  for (int64_t i = 0; i < n; ++i)
-    d[i] = g[i] * m[i];
+  parallel_for(
+      n, [&](int64_t i) { d[i] = g[i] * m[i]; }, int64_t{1} << 15);
 }
 
 }  // namespace strata

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 
 namespace strata {
 
@@ -53,9 +54,8 @@ void TotalLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
   // Added one input after another: the same order, and result, on any thread count.
   for (size_t k = 1; k < in.size(); ++k) {
     const float* xd = in[k]->data();
-#pragma omp parallel for schedule(static) if (n >= (int64_t{1} << 15))
-    for (int64_t i = 0; i < n; ++i)
-      yd[i] += xd[i];
+    parallel_for(
+        n, [&](int64_t i) { yd[i] += xd[i]; }, int64_t{1} << 15);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "layers/layer.hpp"
 
 namespace strata {
@@ -279,21 +280,25 @@ void SGD::update(std::span<Tensor* const> parameters, std::span<const Tensor* co
     const float* g = gradients[i]->data();
     const int64_t n = parameters[i]->size();
     if (momentum_ == 0) {
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-      for (int64_t j = 0; j < n; ++j) {
-        const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
-        p[j] -= lr * d;
-      }
+      parallel_for(
+          n,
+          [&](int64_t j) {
+            const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
+            p[j] -= lr * d;
+          },
+          kParallelElements);
       continue;
     }
     if (fresh) velocity_[i].resize(parameters[i]->shape());
     float* v = velocity_[i].data();
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-    for (int64_t j = 0; j < n; ++j) {
-      const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
-      v[j] = fresh ? d : mu * v[j] + d;
-      p[j] -= lr * v[j];
-    }
+    parallel_for(
+        n,
+        [&](int64_t j) {
+          const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
+          v[j] = fresh ? d : mu * v[j] + d;
+          p[j] -= lr * v[j];
+        },
+        kParallelElements);
   }
 }
 
@@ -390,14 +395,16 @@ void Adam::update(std::span<Tensor* const> parameters, std::span<const Tensor* c
     float* m = first_moment_[i].data();
     float* v = second_moment_[i].data();
     const int64_t n = parameters[i]->size();
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-    for (int64_t j = 0; j < n; ++j) {
-      const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
-      m[j] = b1 * m[j] + one_minus_b1 * d;
-      v[j] = b2 * v[j] + one_minus_b2 * d * d;
-      const float denominator = std::sqrt(v[j]) / bias_correction2_sqrt + eps;
-      p[j] -= step_size * (m[j] / denominator);
-    }
+    parallel_for(
+        n,
+        [&](int64_t j) {
+          const float d = decay ? scale * g[j] + l2 * p[j] : scale * g[j];
+          m[j] = b1 * m[j] + one_minus_b1 * d;
+          v[j] = b2 * v[j] + one_minus_b2 * d * d;
+          const float denominator = std::sqrt(v[j]) / bias_correction2_sqrt + eps;
+          p[j] -= step_size * (m[j] / denominator);
+        },
+        kParallelElements);
   }
 }
 

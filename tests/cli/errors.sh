@@ -42,6 +42,15 @@ fails apply "$CLI/linear_ramp.json" short.json -o o/y.json
 err_has "short.json" "2 numbers" "[2, 3]"
 empty_dir o
 
+# ---- a bad thread count from the environment
+STRATA_NUM_THREADS=0 fails train "$NET" --data "$IRIS" -o o/net.json
+err_has "STRATA_NUM_THREADS" "from 1 to 1024" '"0"'
+empty_dir o
+STRATA_NUM_THREADS= OMP_NUM_THREADS=two fails apply "$CLI/linear_ramp.json" "$CLI/x_2x3.json" \
+  -o o/y.json
+err_has "OMP_NUM_THREADS" '"two"'
+empty_dir o
+
 # ---- unknown commands and options, missing and bad option values
 fails frobnicate
 err_has 'unknown command "frobnicate"' "info, init, apply, extract, train, evaluate"

@@ -25,6 +25,13 @@ ok info trained.json
 ok train "$NET" --data "$IRIS" --validation-split 0.2 --rounds 60 --learning-rate 0.02 \
   --batch-size 16 --seed 1 --quiet -o again.json
 cmp -s trained.json again.json || fail "the same seed gave different nets"
+# ... on any number of threads (the environment sets it).
+STRATA_NUM_THREADS=1 ok train "$NET" --data "$IRIS" --validation-split 0.2 --rounds 60 \
+  --learning-rate 0.02 --batch-size 16 --seed 1 --quiet -o one_thread.json
+cmp -s trained.json one_thread.json || fail "1 thread gave another net than the default"
+STRATA_NUM_THREADS=3 ok train "$NET" --data "$IRIS" --validation-split 0.2 --rounds 60 \
+  --learning-rate 0.02 --batch-size 16 --seed 1 --quiet -o three_threads.json
+cmp -s trained.json three_threads.json || fail "3 threads gave another net than the default"
 ok train "$NET" --data "$IRIS" --validation-split 0.2 --rounds 60 --learning-rate 0.02 \
   --batch-size 16 --seed 2 --quiet -o other.json
 ! cmp -s trained.json other.json || fail "seeds 1 and 2 gave the same net"

@@ -122,9 +122,12 @@ TEST_CASE("parallel_for inside a loop, and from two threads at once") {
   });
 }
 
-TEST_CASE("set_num_threads rejects a count below 1") {
-  CHECK_THROWS_WITH_AS(set_num_threads(0), doctest::Contains("thread count: expected at least 1"),
+TEST_CASE("set_num_threads rejects a count outside 1..1024") {
+  const int before = num_threads();
+  CHECK_THROWS_WITH_AS(set_num_threads(0), "thread count: expected from 1 to 1024, got 0", Error);
+  CHECK_THROWS_WITH_AS(set_num_threads(1025), "thread count: expected from 1 to 1024, got 1025",
                        Error);
+  CHECK(num_threads() == before);
 }
 
 TEST_CASE("InstanceNormalizationLayer is bit-identical on 1 and 2 threads") {

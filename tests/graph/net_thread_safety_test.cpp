@@ -1,7 +1,9 @@
 // Applying one initialized net from many threads at once: forward is const,
 // and everything a call writes lives in that call's workspace, so the results
-// must be those of one thread, bit for bit. Built also under ThreadSanitizer
-// (make test-tsan), which reports any unsynchronized sharing.
+// must be those of one thread, bit for bit. strata's pool has 2 threads
+// meanwhile: one caller at a time shares its loops with the helper, the
+// others run theirs alone. Built also under ThreadSanitizer (make test-tsan),
+// which reports any unsynchronized sharing.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "core/threads.hpp"
 #include "graph/net_chain.hpp"
 #include "layers/convolution.hpp"
 #include "layers/elementwise.hpp"
@@ -39,6 +42,8 @@ TEST_CASE("one net applied from 8 threads at once gives the single-threaded resu
                 FlattenLayer(), LinearLayer(10), SoftmaxLayer()},
                Input({3, 12, 12}));
   NetInitialize(net, {.seed = 7});
+  const int pool_threads = num_threads();
+  set_num_threads(2);
 
   constexpr int kThreads = 8;
   constexpr int kCalls = 6;  // per thread, alternating the two ways of applying
@@ -75,6 +80,7 @@ TEST_CASE("one net applied from 8 threads at once gives the single-threaded resu
     });
   for (auto& th : threads)
     th.join();
+  set_num_threads(pool_threads);
 
   for (int t = 0; t < kThreads; ++t)
     for (int c = 0; c < kCalls; ++c) {

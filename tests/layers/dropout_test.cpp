@@ -1,11 +1,11 @@
 #include "layers/dropout.hpp"
 
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -109,13 +109,13 @@ TEST_CASE("DropoutLayer masks: the same seed gives the same mask, a new draw ano
 TEST_CASE("DropoutLayer masks do not depend on the number of threads") {
   DropoutLayer layer(0.4);
   Tensor x = random_tensor({8, 20000}, 5);
-  const int threads = omp_get_max_threads();
+  const int threads = num_threads();
   Rng a(3), b(3);
-  omp_set_num_threads(1);
+  set_num_threads(1);
   Tensor y1 = run(layer, x, Mode::Training, &a, nullptr);
-  omp_set_num_threads(std::max(2, threads));
+  set_num_threads(std::max(2, threads));
   Tensor y2 = run(layer, x, Mode::Training, &b, nullptr);
-  omp_set_num_threads(threads);
+  set_num_threads(threads);
   CHECK(y1 == y2);
 }
 

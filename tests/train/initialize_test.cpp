@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "graph/extract.hpp"
 #include "graph/net_chain.hpp"
 #include "layers/instance_normalization.hpp"
@@ -25,8 +26,6 @@ TEST_CASE("NetInitialize needs known shapes") {
   CHECK_THROWS_WITH_AS(NetInitialize(net), doctest::Contains("cannot initialize 1/Gamma"), Error);
   CHECK_THROWS_WITH_AS(parse_init_method("He"), doctest::Contains("Kaiming, Xavier"), Error);
 }
-
-#include <omp.h>
 
 #include <cmath>
 
@@ -78,12 +77,12 @@ TEST_CASE("NetInitialize: Kaiming before a Ramp, Xavier otherwise, with the righ
 
 TEST_CASE("NetInitialize is bit-identical for a seed, on any thread count") {
   NetChain a = init_net(), b = init_net(), c = init_net();
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
+  const int threads = num_threads();
+  set_num_threads(1);
   NetInitialize(a, {.seed = 11});
-  omp_set_num_threads(2);
+  set_num_threads(2);
   NetInitialize(b, {.seed = 11});
-  omp_set_num_threads(threads);
+  set_num_threads(threads);
   NetInitialize(c, {.seed = 12});
   CHECK(NetExtractArrays(a) == NetExtractArrays(b));
   CHECK_FALSE(NetExtract(a, "conv/Weights") == NetExtract(c, "conv/Weights"));

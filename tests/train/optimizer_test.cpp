@@ -2,11 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include <omp.h>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
 
@@ -296,7 +296,7 @@ TEST_CASE("optimizer updates are the same for any thread count") {
   // Large enough to be split over threads.
   Tensor w = random_tensor({300, 300}, 3), g = random_tensor({300, 300}, 4);
   auto run = [&](int threads) {
-    omp_set_num_threads(threads);
+    set_num_threads(threads);
     Tensor p = w;
     Adam adam(0.01);
     adam.gradient_clipping(10);
@@ -304,7 +304,7 @@ TEST_CASE("optimizer updates are the same for any thread count") {
       adam.step(std::vector<Tensor*>{&p}, std::vector<const Tensor*>{&g});
     return p;
   };
-  const int threads = omp_get_max_threads();
+  const int threads = num_threads();
   CHECK(run(1) == run(2));
-  omp_set_num_threads(threads);
+  set_num_threads(threads);
 }
