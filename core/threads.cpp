@@ -92,7 +92,10 @@ class Pool {
     done_.store(0);
     open_.store(true);
     generation_.fetch_add(1);
-    if (sleepers_.load() > 0) {
+    // A helper that has to be woken is late by the wake-up alone (tens of µs
+    // on a VM), which says nothing about the machine being busy.
+    const bool waking = sleepers_.load() > 0;
+    if (waking) {
       std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
       wake_.notify_all();
     }
@@ -109,7 +112,9 @@ class Pool {
     // (a quarter of the caller's own share). Much longer means a helper was
     // preempted holding a chunk: then go solo for a while, and try again later.
     const Clock::time_point end = Clock::now();
-    if (end - own_done > (own_done - start) / 2 + kLateHelper) {
+    if (waking) {
+      // Judged on the next loop, with the helpers awake.
+    } else if (end - own_done > (own_done - start) / 2 + kLateHelper) {
       // Back off: the longer helpers keep being late, the longer we go solo.
       solo_until_ = end + solo_time_;
       solo_time_ = std::min<Clock::duration>(2 * solo_time_, kMaxSoloTime);

@@ -22,6 +22,10 @@ using ConstStridedMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 // the batch size, never on the thread count, so every thread count gives
 // bit-identical results.
 constexpr int64_t kMaxChunks = 8;
+// ... and each chunk has at least this many output positions (its GEMMs
+// about as many columns): a chunk's Weights gradient costs a whole [out,
+// rows] matrix to clear, write and sum, worth it only for enough columns.
+constexpr int64_t kMinChunkPositions = 128;
 // About this many floats of im2col columns per GEMM (a few hundred KB: the
 // columns stay in cache between im2col and the GEMM).
 constexpr int64_t kColumnBudget = int64_t{1} << 16;
@@ -765,11 +769,16 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
     p.tiles = ceil_div(p.positions, p.tile);
   } else {
     p.tile = std::max<int64_t>(1, p.positions);
-    if (p.positions < kMinColumns)
+    if (p.positions < kMinColumns) {
       p.side = std::clamp(ceil_div(kMinColumns, std::max<int64_t>(1, p.positions)), int64_t{1},
                           kColumnBudget / image);
+      // As many examples in each GEMM as the same number of GEMMs allows
+      // (16 as 8 + 8, not 14 + 2), so that they share out evenly.
+      if (p.batch > 0) p.side = ceil_div(p.batch, ceil_div(p.batch, p.side));
+    }
   }
-  p.chunks = std::max<int64_t>(1, std::min(p.batch, kMaxChunks));
+  p.chunks = std::clamp(p.batch * p.positions / kMinChunkPositions, int64_t{1},
+                        std::max<int64_t>(1, std::min(p.batch, kMaxChunks)));
   p.direct = p.side == 1 && p.geo.kernel_size() == 1 &&
              p.geo.stride == std::array<int64_t, 3>{1, 1, 1} &&
              p.geo.before == std::array<int64_t, 3>{0, 0, 0} && p.geo.in == p.geo.out;

@@ -128,12 +128,50 @@ void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y
   }
 }
 
-bool exact_2x2(const WindowGeometry& g) {
+// 2×2 windows with stride 2 that tile every plane exactly (even height and
+// width, no padding): output row q of the whole batch comes from input rows
+// 2q and 2q + 1, whatever the plane.
+bool tiles_2x2(const WindowGeometry& g) {
   return g.in[0] == 1 && g.kernel[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 &&
          g.stride[1] == 2 && g.stride[2] == 2 && g.before[1] == 0 && g.before[2] == 0 &&
-         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2] && g.in_size() <= kPairBlock &&
+         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2];
+}
+
+bool exact_2x2(const WindowGeometry& g) {
+  return tiles_2x2(g) && g.in_size() <= kPairBlock &&
          g.out[2] < 16;  // longer rows vectorize well in max_plane_2d
 }
+
+// Mean or Total pooling of output rows [q0, q1) of tiles_2x2 windows:
+// (a + b) + (c + d), summed row by row as the general case does.
+void sum_pool_2x2(const float* x, int64_t q0, int64_t q1, int64_t ow, float scale, float* y) {
+  const int64_t w = 2 * ow;
+  for (int64_t q = q0; q < q1; ++q) {
+    const float* top = x + 2 * q * w;
+    const float* bottom = top + w;
+    float* yq = y + q * ow;
+    for (int64_t j = 0; j < ow; ++j)
+      yq[j] = ((top[2 * j] + top[2 * j + 1]) + (bottom[2 * j] + bottom[2 * j + 1])) * scale;
+  }
+}
+
+// Its gradient: each input receives its window's output gradient × scale.
+void sum_pool_2x2_grad(const float* dy, int64_t q0, int64_t q1, int64_t ow, float scale,
+                       float* dx) {
+  const int64_t w = 2 * ow;
+  for (int64_t q = q0; q < q1; ++q) {
+    const float* gq = dy + q * ow;
+    float* top = dx + 2 * q * w;
+    float* bottom = top + w;
+    for (int64_t j = 0; j < ow; ++j) {
+      const float v = gq[j] * scale;
+      top[2 * j] = top[2 * j + 1] = bottom[2 * j] = bottom[2 * j + 1] = v;
+    }
+  }
+}
+
+// Output rows handed to a thread at a time: about this many output elements.
+constexpr int64_t kRowBlock = 2048;
 
 }  // namespace
 
@@ -385,16 +423,30 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
+  if (tiles_2x2(g)) {
+    const int64_t rows = planes * g.out[1], ow = g.out[2];
+    const int64_t block = std::max<int64_t>(1, kRowBlock / ow);
+    parallel_for((rows + block - 1) / block, [&](int64_t k) {
+      sum_pool_2x2(xd, k * block, std::min(rows, (k + 1) * block), ow, scale, yd);
+    });
+    return;
+  }
   parallel_for(planes, [&](int64_t plane) {
     const float* xp = xd + plane * in_size;
     float* yp = yd + plane * out_size;
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
+      // Each row of the window summed on its own, then the rows in order, so
+      // that the sum does not depend on the path (see sum_pool_2x2).
       float s = 0;
+      bool first = true;
       for (int64_t id = sd.first; id < sd.last; ++id)
         for (int64_t ih = sh.first; ih < sh.last; ++ih) {
           const float* row = xp + id * in_hw + ih * g.in[2];
-          for (int64_t iw = sw.first; iw < sw.last; ++iw)
-            s += row[iw];
+          float r = row[sw.first];
+          for (int64_t iw = sw.first + 1; iw < sw.last; ++iw)
+            r += row[iw];
+          s = first ? r : s + r;
+          first = false;
         }
       yp[o] = s * scale;
     });
@@ -437,6 +489,14 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
 
   const float scale =
       function_ == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
+  if (tiles_2x2(g)) {
+    const int64_t rows = planes * g.out[1], ow = g.out[2];
+    const int64_t block = std::max<int64_t>(1, kRowBlock / ow);
+    parallel_for((rows + block - 1) / block, [&](int64_t k) {
+      sum_pool_2x2_grad(dyd, k * block, std::min(rows, (k + 1) * block), ow, scale, dxd);
+    });
+    return;
+  }
   parallel_for(planes, [&](int64_t plane) {
     const float* gp = dyd + plane * out_size;
     float* dxp = dxd + plane * in_size;

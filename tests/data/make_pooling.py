@@ -72,4 +72,7 @@ add("total_2d", rand(2, 2, 5, 5), {"KernelSize": 3, "Stride": 2, "PaddingSize": 
                                    "Function": "Total"})
 add("total_3d_asymmetric_padding", rand(1, 1, 3, 3, 4),
     {"KernelSize": 2, "PaddingSize": [[1, 0], [0, 1], [0, 0]], "Function": "Total"})
+# 2x2 windows, stride 2, tiling the planes exactly (strata's fast path).
+add("mean_2d_tiles", rand(3, 4, 6, 10), {"KernelSize": 2, "Stride": 2, "Function": "Mean"})
+add("total_2d_tiles", rand(2, 3, 4, 4), {"KernelSize": 2, "Stride": 2, "Function": "Total"})
 write("pooling.json", "PoolingLayer", cases)

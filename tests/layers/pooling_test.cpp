@@ -171,6 +171,7 @@ TEST_CASE("PoolingLayer gradients match finite differences") {
     cases.push_back(
         {"2d", PoolingLayer({2, 3}).padding_size({{1, 0}, {1, 2}}).function(f), {1, 2, 4, 5}});
     cases.push_back({"3d", PoolingLayer(2).stride({1, 2, 1}).function(f), {1, 2, 3, 4, 3}});
+    cases.push_back({"2d tiles", PoolingLayer(2).stride(2).function(f), {2, 2, 4, 6}});
   }
   uint64_t seed = 1;
   for (auto& c : cases) {
@@ -279,5 +280,60 @@ TEST_CASE("Max pooling 2×2 / 2 keeps the scan order, ties and NaN rules on ever
         }
     CHECK(same);
     CHECK(dx == want_dx);
+  }
+}
+
+TEST_CASE("Mean and Total pooling 2×2 / 2 give the general path's results, bit for bit") {
+  // [2, 3, 6, 8] takes the path for windows that tile the planes; one more
+  // row and column ([2, 3, 7, 9]) the general one, with the same windows.
+  const Tensor x = random_tensor({2, 3, 6, 8}, 11);
+  Tensor wide({2, 3, 7, 9});
+  for (int64_t p = 0; p < 6; ++p)
+    for (int64_t i = 0; i < 7; ++i)
+      for (int64_t j = 0; j < 9; ++j)
+        wide[(p * 7 + i) * 9 + j] = i < 6 && j < 8 ? x[(p * 6 + i) * 8 + j] : 100.0f;
+  for (auto f : {PoolingFunction::Mean, PoolingFunction::Total}) {
+    CAPTURE(to_string(f));
+    PoolingLayer layer({2, 2});
+    layer.stride(2).function(f);
+    auto run = [&](const Tensor& input, const Tensor* dy, Tensor& y, Tensor& dx) {
+      const Tensor* in[] = {&input};
+      Tensor* out[] = {&y};
+      auto ws = layer.make_workspace();
+      layer.forward(in, out, ws.get(), RunContext{});
+      if (!dy) return;
+      const Tensor* outc[] = {&y};
+      const Tensor* gout[] = {dy};
+      Tensor* gin[] = {&dx};
+      layer.backward(in, outc, gout, ws.get(), gin, {});
+    };
+    Tensor y_fast, y_general, dx_fast, dx_general, unused;
+    run(x, nullptr, y_fast, unused);
+    run(wide, nullptr, y_general, unused);
+    REQUIRE(y_fast.shape() == Dims{2, 3, 3, 4});
+    REQUIRE(y_general.shape() == Dims{2, 3, 3, 4});
+    CHECK(y_fast == y_general);
+    // The definition, in double: (a + b + c + d) times 1/4 (Mean) or 1.
+    const double scale = f == PoolingFunction::Mean ? 0.25 : 1.0;
+    double worst = 0;
+    for (int64_t p = 0; p < 6; ++p)
+      for (int64_t i = 0; i < 3; ++i)
+        for (int64_t j = 0; j < 4; ++j) {
+          const float* top = x.data() + (p * 6 + 2 * i) * 8 + 2 * j;
+          const double want = scale * (double{top[0]} + top[1] + top[8] + top[9]);
+          worst = std::max(worst, std::abs(y_fast[(p * 3 + i) * 4 + j] - want));
+        }
+    CHECK(worst < 1e-6);
+    const Tensor dy = random_tensor(y_fast.shape(), 12);
+    run(x, &dy, y_fast, dx_fast);
+    run(wide, &dy, y_general, dx_general);
+    bool same = true;
+    for (int64_t p = 0; p < 6; ++p)
+      for (int64_t i = 0; i < 7; ++i)
+        for (int64_t j = 0; j < 9; ++j) {
+          const float general = dx_general[(p * 7 + i) * 9 + j];
+          same = same && (i < 6 && j < 8 ? general == dx_fast[(p * 6 + i) * 8 + j] : general == 0);
+        }
+    CHECK(same);
   }
 }
