@@ -92,6 +92,13 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
+// Examples per GEMM when `count` examples go at most `side` at a time, in as
+// few GEMMs as that allows, all of about the same size (16 as 8 + 8, not
+// 13 + 3: a GEMM of few columns is slow).
+int64_t even_steps(int64_t count, int64_t side) {
+  return count <= 0 ? side : ceil_div(count, ceil_div(count, side));
+}
+
 // The output positions ow in [0, out) whose input ow·stride + offset is
 // inside [0, size): the half-open range [lo, hi).
 void valid_range(int64_t offset, int64_t stride, int64_t size, int64_t out, int64_t& lo,
@@ -772,9 +779,7 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& k
     if (p.positions < kMinColumns) {
       p.side = std::clamp(ceil_div(kMinColumns, std::max<int64_t>(1, p.positions)), int64_t{1},
                           kColumnBudget / image);
-      // As many examples in each GEMM as the same number of GEMMs allows
-      // (16 as 8 + 8, not 14 + 2), so that they share out evenly.
-      if (p.batch > 0) p.side = ceil_div(p.batch, ceil_div(p.batch, p.side));
+      p.side = even_steps(p.batch, p.side);  // and the GEMMs share out evenly
     }
   }
   p.chunks = std::clamp(p.batch * p.positions / kMinChunkPositions, int64_t{1},
@@ -926,8 +931,9 @@ void input_grad_mapped(const ConvPlan& p, const WindowGeometry& t, const Tensor&
     float* col = thread_buffer(work.col);
     float* dyz = thread_buffer(work.padded_grad);
     const int64_t last = p.chunk_first(chunk + 1);
-    for (int64_t n0 = p.chunk_first(chunk); n0 < last; n0 += side) {
-      const int64_t count = std::min(side, last - n0), width = count * nx;
+    const int64_t first = p.chunk_first(chunk), step = even_steps(last - first, side);
+    for (int64_t n0 = first; n0 < last; n0 += step) {
+      const int64_t count = std::min(step, last - n0), width = count * nx;
       for (int64_t e = 0; e < count; ++e) {
         dyz[0] = 0.0f;
         copy_floats(dy.data() + ((n0 + e) * p.out_channels + g * co) * np, co * np, dyz + 1);
@@ -1094,7 +1100,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
           std::fill(dxg, dxg + p.in_per_group * in_size, 0.0f);
         }
       // Steps: (first example, count, first position, positions).
-      const int64_t step_examples = p.tiled ? 1 : p.side;
+      const int64_t step_examples = p.tiled ? 1 : even_steps(last - first, p.side);
       for (int64_t n0 = first; n0 < last; n0 += step_examples) {
         const int64_t count = std::min(step_examples, last - n0);
         for (int64_t t = 0; t < p.tiles; ++t) {

@@ -1,6 +1,6 @@
 // The thread pool, and results that do not depend on the number of threads:
 // instance normalization, convolution and a whole training step give
-// bit-identical results on 1 and on 2 threads.
+// bit-identical results on 1, 2 and 3 threads.
 #include "core/threads.hpp"
 
 #include <doctest/doctest.h>
@@ -18,6 +18,7 @@
 #include "layers/linear.hpp"
 #include "layers/pooling.hpp"
 #include "layers/softmax.hpp"
+#include "support/digits_net.hpp"
 #include "support/gradcheck.hpp"
 #include "train/initialize.hpp"
 #include "train/training_step.hpp"
@@ -159,22 +160,27 @@ TEST_CASE("ConvolutionLayer is bit-identical on 1 and 2 threads") {
   }
 }
 
-TEST_CASE("a training step is bit-identical on 1 and 2 threads") {
-  // The digits net of the main job, three steps of SGD with momentum.
-  auto train = [](int threads) {
-    return with_threads(threads, [] {
-      NetChain net({ConvolutionLayer(8, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
-                    ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2),
-                    ConvolutionLayer(16, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
-                    ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
-                    LinearLayer(10), SoftmaxLayer()},
-                   Input({1, 8, 8}));
+TEST_CASE("a training step is bit-identical on 1, 2 and 3 threads") {
+  // The main job's digits net, and one with biases and Max pooling: three
+  // steps of SGD with momentum on a batch of 64 and one of 16.
+  auto train = [](bool main_job, int64_t batch, int threads) {
+    return with_threads(threads, [&] {
+      NetChain net =
+          main_job
+              ? testing::digits_net()
+              : NetChain(
+                    {ConvolutionLayer(8, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
+                     ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2),
+                     ConvolutionLayer(16, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
+                     ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
+                     LinearLayer(10), SoftmaxLayer()},
+                    Input({1, 8, 8}));
       NetInitialize(net, {.seed = 7});
       SGD sgd(0.05);
       sgd.momentum(0.9);
       TrainingStep step(net, sgd, LossFunction::CrossEntropy);
-      Tensor x = random_tensor({64, 1, 8, 8}, 8, 0.0f, 1.0f), t({64});
-      for (int64_t i = 0; i < 64; ++i)
+      Tensor x = random_tensor({batch, 1, 8, 8}, 8, 0.0f, 1.0f), t({batch});
+      for (int64_t i = 0; i < batch; ++i)
         t[i] = static_cast<float>((i * 7) % 10);
       Rng rng(9);
       std::vector<Tensor> result;
@@ -185,5 +191,12 @@ TEST_CASE("a training step is bit-identical on 1 and 2 threads") {
       return result;
     });
   };
-  check_bitwise(train(1), train(2));
+  for (bool main_job : {true, false})
+    for (int64_t batch : {64, 16}) {
+      CAPTURE(main_job);
+      CAPTURE(batch);
+      const auto one = train(main_job, batch, 1);
+      check_bitwise(one, train(main_job, batch, 2));
+      check_bitwise(one, train(main_job, batch, 3));
+    }
 }

@@ -9,13 +9,7 @@
 
 #include "core/threads.hpp"
 #include "graph/net_chain.hpp"
-#include "layers/convolution.hpp"
-#include "layers/elementwise.hpp"
-#include "layers/flatten.hpp"
-#include "layers/instance_normalization.hpp"
-#include "layers/linear.hpp"
-#include "layers/pooling.hpp"
-#include "layers/softmax.hpp"
+#include "support/digits_net.hpp"
 #include "support/gradcheck.hpp"
 #include "train/initialize.hpp"
 #include "train/net_train.hpp"
@@ -40,16 +34,6 @@ int64_t count_allocations(F f) {
   f();
   counting = false;
   return allocations.load();
-}
-
-strata::NetChain digits_net() {
-  using namespace strata;
-  return NetChain({ConvolutionLayer(8, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
-                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2),
-                   ConvolutionLayer(16, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
-                   ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2), FlattenLayer(),
-                   LinearLayer(10), SoftmaxLayer()},
-                  Input({1, 8, 8}));
 }
 
 }  // namespace
@@ -81,7 +65,7 @@ TEST_CASE("a warm training step allocates nothing, on any number of threads") {
     CAPTURE(threads);
     const int before = num_threads();
     set_num_threads(threads);
-    NetChain net = digits_net();
+    NetChain net = testing::digits_net();
     NetInitialize(net, {.seed = 1});
     SGD sgd(0.05);
     sgd.momentum(0.9);
@@ -101,7 +85,7 @@ TEST_CASE("a warm training step allocates nothing, on any number of threads") {
 }
 
 TEST_CASE("NetTrain allocates nothing per round once warm (quiet, no validation)") {
-  NetChain net = digits_net();
+  NetChain net = testing::digits_net();
   Dataset data{random_tensor({300, 1, 8, 8}, 4, 0.0f, 1.0f), Tensor({300})};
   for (int64_t i = 0; i < 300; ++i)
     data.targets[i] = static_cast<float>(i % 10);
