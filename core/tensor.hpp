@@ -6,7 +6,9 @@
 // inside Eigen 3.4's AVX-512 GEMM (Eigen's own code, instantiated wherever a
 // product is used); they are silenced for Eigen's headers only.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // GCC's name; Clang would warn about an unknown group
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
 #pragma GCC diagnostic pop

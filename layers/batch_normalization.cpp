@@ -13,17 +13,17 @@ namespace {
 
 struct BatchNormWorkspace : Workspace {
   bool has_forward = false;
-  bool training = false;                    // the mode of the last forward
-  bool pending_update = false;              // batch statistics not yet committed
-  int64_t count = 0;                        // values per channel (batch × spatial positions)
-  std::vector<double> mean;                 // per channel: the mean used by the last forward
-  std::vector<float> inv_std;               // per channel: 1 / sqrt(v + Epsilon)
-  std::vector<double> unbiased_var;         // per channel, training only
-  std::vector<double> plane_a, plane_b;     // per (example, channel) partial sums
-  std::vector<float> center;                // per channel: the point sums are taken about
-  std::vector<double> var;                  // per channel: the batch variance
+  bool training = false;                     // the mode of the last forward
+  bool pending_update = false;               // batch statistics not yet committed
+  int64_t count = 0;                         // values per channel (batch × spatial positions)
+  std::vector<double> mean;                  // per channel: the mean used by the last forward
+  std::vector<float> inv_std;                // per channel: 1 / sqrt(v + Epsilon)
+  std::vector<double> unbiased_var;          // per channel, training only
+  std::vector<double> plane_a, plane_b;      // per (example, channel) partial sums
+  std::vector<float> center;                 // per channel: the point sums are taken about
+  std::vector<double> var;                   // per channel: the batch variance
   std::vector<double> channel_a, channel_b;  // per channel: the sums about center
-  std::vector<double> sum_dy, sum_dy_xhat;  // per channel, backward
+  std::vector<double> sum_dy, sum_dy_xhat;   // per channel, backward
 };
 
 // Reduces per-(example, channel) partial sums over the batch, in a fixed order
