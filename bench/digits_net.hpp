@@ -1,36 +1,17 @@
-// The digits net of the main job (`make run`: examples/digits/train_digits.cpp,
-// and examples/digits/net.json), built with strata's C++ API as the example
-// builds it:
-//   conv1 Convolution(32, 3x3, padding 1, no biases) -> norm1 InstanceNormalization
-//   -> ramp1 Ramp -> pool1 Mean pooling 2 stride 2
-//   -> conv2 Convolution(64, 3x3, padding 1, no biases) -> norm2 InstanceNormalization
-//   -> ramp2 Ramp -> pool2 Mean pooling 2 stride 2
-//   -> flatten -> linear Linear(10) -> softmax
-// for inputs [1, 8, 8]. The main job's training options are in cases.hpp.
+// The digits net of the main job (`make run`), from the example's
+// examples/digits/digits_net.hpp, and a check that examples/digits/net.json
+// describes the same net. The main job's training options are in cases.hpp.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
+#include "examples/digits/digits_net.hpp"
 #include "strata.hpp"
 
 namespace bench {
 
-inline strata::NetChain digits_net() {
-  using namespace strata;
-  return NetChain({{"conv1", ConvolutionLayer(32, 3).padding_size(1).biases(false)},
-                   {"norm1", InstanceNormalizationLayer()},
-                   {"ramp1", ElementwiseLayer("Ramp")},
-                   {"pool1", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
-                   {"conv2", ConvolutionLayer(64, 3).padding_size(1).biases(false)},
-                   {"norm2", InstanceNormalizationLayer()},
-                   {"ramp2", ElementwiseLayer("Ramp")},
-                   {"pool2", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
-                   {"flatten", FlattenLayer()},
-                   {"linear", LinearLayer(10)},
-                   {"softmax", SoftmaxLayer()}},
-                  Input({1, 8, 8}));
-}
+using digits::digits_net;  // examples/digits/digits_net.hpp
 
 // Throws an Error unless the net file (the main job's net.json) describes
 // exactly digits_net(): the same layers, names, options and input shape.

@@ -1,12 +1,14 @@
-// The digits job with the C++ API: builds the same net as net.json in code,
-// trains it on the first 1,500 digits, evaluates it on the last 297, extracts
-// the first layer's Gamma by name, saves the trained net and the loss plot.
+// The digits job with the C++ API: builds the same net as net.json in code
+// (digits_net.hpp), trains it on the first 1,500 digits, evaluates it on the
+// last 297, extracts the first layer's Gamma by name, saves the trained net
+// and the loss plot.
 //
 //   train_digits [DATA_DIR] [OUT_DIR]
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "examples/digits/digits_net.hpp"
 #include "strata.hpp"
 
 using namespace strata;
@@ -29,18 +31,7 @@ int main(int argc, char** argv) {
     const Dataset train = load(data / "digits_train.csv");
     const Dataset test = load(data / "digits_test.csv");
 
-    NetChain net({{"conv1", ConvolutionLayer(32, 3).padding_size(1).biases(false)},
-                  {"norm1", InstanceNormalizationLayer()},
-                  {"ramp1", ElementwiseLayer("Ramp")},
-                  {"pool1", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
-                  {"conv2", ConvolutionLayer(64, 3).padding_size(1).biases(false)},
-                  {"norm2", InstanceNormalizationLayer()},
-                  {"ramp2", ElementwiseLayer("Ramp")},
-                  {"pool2", PoolingLayer(2).stride(2).function(PoolingFunction::Mean)},
-                  {"flatten", FlattenLayer()},
-                  {"linear", LinearLayer(10)},
-                  {"softmax", SoftmaxLayer()}},
-                 Input({1, 8, 8}));
+    NetChain net = digits::digits_net();  // examples/digits/digits_net.hpp
     NetInitialize(net, {.seed = 1});
     std::printf("%s\n", NetSummary(net).c_str());
 

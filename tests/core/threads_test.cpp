@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "examples/digits/digits_net.hpp"
 #include "graph/net_chain.hpp"
 #include "layers/convolution.hpp"
 #include "layers/elementwise.hpp"
@@ -18,7 +19,6 @@
 #include "layers/linear.hpp"
 #include "layers/pooling.hpp"
 #include "layers/softmax.hpp"
-#include "support/digits_net.hpp"
 #include "support/gradcheck.hpp"
 #include "train/initialize.hpp"
 #include "train/training_step.hpp"
@@ -167,7 +167,7 @@ TEST_CASE("a training step is bit-identical on 1, 2 and 3 threads") {
     return with_threads(threads, [&] {
       NetChain net =
           main_job
-              ? testing::digits_net()
+              ? digits::digits_net()
               : NetChain(
                     {ConvolutionLayer(8, {3, 3}).padding_size(1), InstanceNormalizationLayer(),
                      ElementwiseLayer("Ramp"), PoolingLayer({2, 2}).stride(2),

@@ -8,8 +8,8 @@
 #include <new>
 
 #include "core/threads.hpp"
+#include "examples/digits/digits_net.hpp"
 #include "graph/net_chain.hpp"
-#include "support/digits_net.hpp"
 #include "support/gradcheck.hpp"
 #include "train/initialize.hpp"
 #include "train/net_train.hpp"
@@ -65,7 +65,7 @@ TEST_CASE("a warm training step allocates nothing, on any number of threads") {
     CAPTURE(threads);
     const int before = num_threads();
     set_num_threads(threads);
-    NetChain net = testing::digits_net();
+    NetChain net = digits::digits_net();
     NetInitialize(net, {.seed = 1});
     SGD sgd(0.05);
     sgd.momentum(0.9);
@@ -85,7 +85,7 @@ TEST_CASE("a warm training step allocates nothing, on any number of threads") {
 }
 
 TEST_CASE("NetTrain allocates nothing per round once warm (quiet, no validation)") {
-  NetChain net = testing::digits_net();
+  NetChain net = digits::digits_net();
   Dataset data{random_tensor({300, 1, 8, 8}, 4, 0.0f, 1.0f), Tensor({300})};
   for (int64_t i = 0; i < 300; ++i)
     data.targets[i] = static_cast<float>(i % 10);

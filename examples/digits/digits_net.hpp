@@ -1,19 +1,20 @@
-// The main job's digits net (examples/digits/net.json and train_digits.cpp),
-// for tests about whole training steps.
+// The digits net of the main job, built with the C++ API; the same net as
+// examples/digits/net.json (a check in bench/ compares the two):
+//   conv1 Convolution(32, 3x3, padding 1, no biases) -> norm1 InstanceNormalization
+//   -> ramp1 Ramp -> pool1 Mean pooling 2 stride 2
+//   -> conv2 Convolution(64, 3x3, padding 1, no biases) -> norm2 InstanceNormalization
+//   -> ramp2 Ramp -> pool2 Mean pooling 2 stride 2
+//   -> flatten -> linear Linear(10) -> softmax
+// for inputs [1, 8, 8] (pixels scaled to [0, 1]). Used by train_digits.cpp,
+// the benchmarks and the tests.
 #pragma once
 
-#include "graph/net_chain.hpp"
-#include "layers/convolution.hpp"
-#include "layers/elementwise.hpp"
-#include "layers/flatten.hpp"
-#include "layers/instance_normalization.hpp"
-#include "layers/linear.hpp"
-#include "layers/pooling.hpp"
-#include "layers/softmax.hpp"
+#include "strata.hpp"
 
-namespace strata::testing {
+namespace digits {
 
-inline NetChain digits_net() {
+inline strata::NetChain digits_net() {
+  using namespace strata;
   return NetChain({{"conv1", ConvolutionLayer(32, 3).padding_size(1).biases(false)},
                    {"norm1", InstanceNormalizationLayer()},
                    {"ramp1", ElementwiseLayer("Ramp")},
@@ -28,4 +29,4 @@ inline NetChain digits_net() {
                   Input({1, 8, 8}));
 }
 
-}  // namespace strata::testing
+}  // namespace digits
