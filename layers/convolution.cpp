@@ -637,18 +637,6 @@ void ConvolutionLayer::set_option(const std::string& key, const nlohmann::json& 
 // ---- Shape inference
 
 std::optional<size_t> ConvolutionLayer::spatial_rank() const {
-  // Without allocating when the lists agree (this runs on every forward);
-  // options_spatial_rank names the option that disagrees.
-  const std::optional<size_t> ranks[] = {kernel_size_ ? kernel_size_->rank() : std::nullopt,
-                                         stride_.rank(), padding_.rank(), dilation_.rank()};
-  std::optional<size_t> rank;
-  bool agree = true;
-  for (const auto& r : ranks) {
-    if (!r) continue;
-    agree = agree && (!rank || *rank == *r);
-    rank = r;
-  }
-  if (agree) return rank;
   return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
                                {"Stride", stride_.rank()},
                                {"PaddingSize", padding_.rank()},
@@ -821,31 +809,37 @@ bool same_dims(std::span<const int64_t> a, const Dims& b) {
 
 namespace {
 
-// Forward by the direct kernel: work items are (example, group, a few output
-// rows); each pads the input rows it reads, then computes its rows.
+// The direct kernel over every example, group and block of kDirectRows
+// output rows (geometry g, from `ci` channels per group of x to `co` of y,
+// weights packed [group][ci][kernel][co]); each item pads the input rows it
+// reads, then computes its rows. For the forward pass, and for the input
+// gradient (x the output gradient, g the transposed geometry).
+void direct_convolution(const WindowGeometry& g, int64_t batch, int64_t groups, const float* x,
+                        int64_t ci, const float* packed, int64_t co, const float* bias, float* y,
+                        std::vector<std::vector<float>>& padded) {
+  const PaddedShape s = direct_shape(g);
+  ensure_threads(padded, s.size(ci));
+  const int64_t row_blocks = ceil_div(g.out[1], kDirectRows);
+  const int64_t in_size = g.in_size(), out_size = g.out_size(), ksize = g.kernel_size();
+  parallel_for(batch * groups * row_blocks, [&](int64_t item) {
+    const int64_t n = item / (groups * row_blocks);
+    const int64_t grp = (item / row_blocks) % groups;
+    const int64_t r0 = (item % row_blocks) * kDirectRows;
+    const int64_t r1 = std::min(g.out[1], r0 + kDirectRows);
+    float* xp = thread_buffer(padded);
+    pad_rows(x + (n * groups + grp) * ci * in_size, ci, g, s, r0, last_padded_row(g, r1), xp);
+    direct_all(xp, s, g, ci, packed + grp * ci * ksize * co, co, bias ? bias + grp * co : nullptr,
+               r0, r1, y + (n * groups + grp) * co * out_size, out_size);
+  });
+}
+
+// Forward by the direct kernel.
 void forward_direct(const ConvPlan& p, const Tensor& x, const Tensor& weights, const float* bias,
                     Tensor& y, ConvWorkspace& work) {
-  const WindowGeometry& g = p.geo;
-  const PaddedShape s = direct_shape(g);
   work.packed.resize(static_cast<size_t>(weights.size()));
   pack_weights(weights.data(), p, work.packed.data());
-  ensure_threads(work.padded, s.size(p.in_per_group));
-  const int64_t row_blocks = ceil_div(g.out[1], kDirectRows);
-  const int64_t in_size = g.in_size(), np = p.positions;
-  const int64_t ksize = g.kernel_size();
-  parallel_for(p.batch * p.groups * row_blocks, [&](int64_t item) {
-    const int64_t n = item / (p.groups * row_blocks);
-    const int64_t grp = (item / row_blocks) % p.groups;
-    const int64_t oh0 = (item % row_blocks) * kDirectRows;
-    const int64_t oh1 = std::min(g.out[1], oh0 + kDirectRows);
-    float* xp = thread_buffer(work.padded);
-    pad_rows(x.data() + (n * p.in_channels + grp * p.in_per_group) * in_size, p.in_per_group, g, s,
-             oh0, last_padded_row(g, oh1), xp);
-    direct_all(xp, s, g, p.in_per_group,
-               work.packed.data() + grp * p.in_per_group * ksize * p.out_per_group, p.out_per_group,
-               bias ? bias + grp * p.out_per_group : nullptr, oh0, oh1,
-               y.data() + (n * p.out_channels + grp * p.out_per_group) * np, np);
-  });
+  direct_convolution(p.geo, p.batch, p.groups, x.data(), p.in_per_group, work.packed.data(),
+                     p.out_per_group, bias, y.data(), work.padded);
 }
 
 // For stride 1, the input gradient is itself a stride-1 convolution: of the
@@ -885,21 +879,8 @@ void input_grad_direct(const ConvPlan& p, const WindowGeometry& t, const Tensor&
         for (int64_t kk = 0; kk < k; ++kk)
           work.packed_t[((g * co + o) * k + (k - 1 - kk)) * ci + c] =
               w[((g * co + o) * ci + c) * k + kk];
-  const PaddedShape s = direct_shape(t);
-  ensure_threads(work.padded_grad, s.size(co));
-  const int64_t row_blocks = ceil_div(t.out[1], kDirectRows);
-  const int64_t dy_size = t.in_size(), dx_size = t.out_size();
-  parallel_for(p.batch * p.groups * row_blocks, [&](int64_t item) {
-    const int64_t n = item / (p.groups * row_blocks);
-    const int64_t grp = (item / row_blocks) % p.groups;
-    const int64_t r0 = (item % row_blocks) * kDirectRows;
-    const int64_t r1 = std::min(t.out[1], r0 + kDirectRows);
-    float* dyp = thread_buffer(work.padded_grad);
-    pad_rows(dy.data() + (n * p.out_channels + grp * co) * dy_size, co, t, s, r0,
-             last_padded_row(t, r1), dyp);
-    direct_all(dyp, s, t, co, work.packed_t.data() + grp * co * k * ci, ci, nullptr, r0, r1,
-               dx.data() + (n * p.in_channels + grp * ci) * dx_size, dx_size);
-  });
+  direct_convolution(t, p.batch, p.groups, dy.data(), co, work.packed_t.data(), ci, nullptr,
+                     dx.data(), work.padded_grad);
 }
 
 // dx for small images (the index map's method): the transposed convolution's

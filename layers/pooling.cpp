@@ -260,18 +260,6 @@ void PoolingLayer::set_option(const std::string& key, const nlohmann::json& valu
 // ---- Shape inference
 
 std::optional<size_t> PoolingLayer::spatial_rank() const {
-  // Without allocating when the lists agree (this runs on every forward);
-  // options_spatial_rank names the option that disagrees.
-  const std::optional<size_t> ranks[] = {kernel_size_ ? kernel_size_->rank() : std::nullopt,
-                                         stride_.rank(), padding_.rank()};
-  std::optional<size_t> rank;
-  bool agree = true;
-  for (const auto& r : ranks) {
-    if (!r) continue;
-    agree = agree && (!rank || *rank == *r);
-    rank = r;
-  }
-  if (agree) return rank;
   return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
                                {"Stride", stride_.rank()},
                                {"PaddingSize", padding_.rank()}});

@@ -132,19 +132,18 @@ PaddingSize PaddingSize::from_json(const nlohmann::json& value, const std::strin
 
 // ---- Geometry
 
-std::optional<size_t> options_spatial_rank(
-    const std::vector<std::pair<std::string, std::optional<size_t>>>& options) {
-  const std::string* first = nullptr;
+std::optional<size_t> options_spatial_rank(std::initializer_list<OptionRank> options) {
+  const char* first = nullptr;
   std::optional<size_t> rank;
   for (const auto& [key, r] : options) {
     if (!r) continue;
     if (rank && *rank != *r)
-      throw Error(key + ": expected " + std::to_string(*rank) +
-                  " values (one per spatial dimension, as " + *first + "), got " +
+      throw Error(std::string(key) + ": expected " + std::to_string(*rank) +
+                  " values (one per spatial dimension, as " + first + "), got " +
                   std::to_string(*r));
     if (!rank) {
       rank = r;
-      first = &key;
+      first = key;
     }
   }
   return rank;

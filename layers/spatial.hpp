@@ -82,9 +82,13 @@ class PaddingSize {
 
 // The spatial rank that the options' lists fix, or nullopt when all are single
 // numbers. Throws an Error naming the option whose list disagrees with the
-// others. `options` pairs each option's key with the rank it fixes.
-std::optional<size_t> options_spatial_rank(
-    const std::vector<std::pair<std::string, std::optional<size_t>>>& options);
+// others. `options` pairs each option's key with the rank it fixes. Allocates
+// nothing unless it throws (layers call it on every forward).
+struct OptionRank {
+  const char* key;
+  std::optional<size_t> rank;
+};
+std::optional<size_t> options_spatial_rank(std::initializer_list<OptionRank> options);
 
 // "[?, ?, ?]" with the first dimension `channels` (which may be unknown).
 Shape channels_and_spatial(int64_t channels, size_t spatial_rank);
