@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -40,41 +41,32 @@ void reduce_planes(const std::vector<double>& planes, int64_t batch, int64_t cha
 
 BatchNormalizationLayer::BatchNormalizationLayer()
     : Layer({{"Input", Shape()}}, {{"Output", Shape()}},
-            {{"Gamma", Shape::of_rank(1), std::nullopt, true},
-             {"Beta", Shape::of_rank(1), std::nullopt, true},
-             {"MovingMean", Shape::of_rank(1), std::nullopt, false},
-             {"MovingVariance", Shape::of_rank(1), std::nullopt, false}}) {}
+            {ArraySlot::parameter("Gamma", Shape::of_rank(1), Initializer::ones()),
+             ArraySlot::parameter("Beta", Shape::of_rank(1), Initializer::zeros()),
+             ArraySlot::state("MovingMean", Shape::of_rank(1), Initializer::zeros()),
+             ArraySlot::state("MovingVariance", Shape::of_rank(1), Initializer::ones())}) {}
+
+const OptionTable& BatchNormalizationLayer::option_table() const {
+  using L = BatchNormalizationLayer;
+  static const OptionTable table =
+      OptionsOf<L>()
+          .add("Epsilon", &L::epsilon_, positive_number(), Affects::Nothing)
+          .add("Momentum", &L::momentum_,
+               Number{[](double m) { return m >= 0 && m <= 1; }, "a number between 0 and 1"},
+               Affects::Nothing);
+  return table;
+}
 
 BatchNormalizationLayer& BatchNormalizationLayer::epsilon(double value) {
-  if (!(value > 0) || !std::isfinite(value))
-    throw Error("Epsilon: expected a positive number, got " + std::to_string(value));
-  epsilon_ = value;
-  return *this;
+  return assign_option(*this, "Epsilon", value);
 }
 
 BatchNormalizationLayer& BatchNormalizationLayer::momentum(double value) {
-  if (!(value >= 0 && value <= 1))
-    throw Error("Momentum: expected a number between 0 and 1, got " + std::to_string(value));
-  momentum_ = value;
-  return *this;
+  return assign_option(*this, "Momentum", value);
 }
 
 std::unique_ptr<Layer> BatchNormalizationLayer::clone() const {
   return std::make_unique<BatchNormalizationLayer>(*this);
-}
-
-nlohmann::json BatchNormalizationLayer::options() const {
-  return {{"Epsilon", epsilon_}, {"Momentum", momentum_}};
-}
-
-void BatchNormalizationLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "Epsilon") {
-    epsilon(option_number(value, key));
-  } else if (key == "Momentum") {
-    momentum(option_number(value, key));
-  } else {
-    throw_unknown_option(*this, key, {"Epsilon", "Momentum"});
-  }
 }
 
 void BatchNormalizationLayer::infer() {

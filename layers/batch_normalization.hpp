@@ -30,8 +30,8 @@ class BatchNormalizationLayer : public Layer {
 
   std::string type() const override { return "BatchNormalizationLayer"; }
   std::unique_ptr<Layer> clone() const override;
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
+  LayerTraits traits() const override { return {.transparent_to_activation = true}; }
 
   std::unique_ptr<Workspace> make_workspace() const override;
   // Training needs more than one value per channel (batch × spatial positions),

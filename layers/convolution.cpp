@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -515,8 +516,8 @@ class Columns {
 
 ConvolutionLayer::ConvolutionLayer()
     : Layer({{"Input", Shape()}}, {{"Output", Shape()}},
-            {{"Weights", Shape(), std::nullopt, true},
-             {"Biases", Shape::of_rank(1), std::nullopt, true}}) {}
+            {ArraySlot::parameter("Weights", Shape(), Initializer::weights()),
+             ArraySlot::parameter("Biases", Shape::of_rank(1), Initializer::zeros())}) {}
 
 ConvolutionLayer::ConvolutionLayer(int64_t output_channels, SpatialSizes kernel_size)
     : ConvolutionLayer() {
@@ -524,114 +525,61 @@ ConvolutionLayer::ConvolutionLayer(int64_t output_channels, SpatialSizes kernel_
   this->kernel_size(std::move(kernel_size));
 }
 
-void ConvolutionLayer::forget_inferred_shapes() {
-  outputs_[0].shape = Shape();
-  for (auto& a : arrays_)
-    a.shape =
-        a.value ? Shape(a.value->shape()) : (a.name == "Biases" ? Shape::of_rank(1) : Shape());
+const OptionTable& ConvolutionLayer::option_table() const {
+  using L = ConvolutionLayer;
+  static const OptionTable table =
+      OptionsOf<L>()
+          .add("OutputChannels", &L::output_channels_, Required{Integer{1}})
+          .add("KernelSize", &L::kernel_size_, Required{Spatial{1}})
+          .add("Stride", &L::stride_, Spatial{1})
+          .add("PaddingSize", &L::padding_, Padding{})
+          .add("Dilation", &L::dilation_, Spatial{1})
+          .add("ChannelGroups", &L::groups_, Integer{1, kMaxSpatialSize})
+          // false: no Biases array at all.
+          .add(
+              "Biases", [](const L& l) { return l.biases(); },
+              [](L& l, bool on) {
+                if (!on) {
+                  l.arrays_.resize(kBiases);
+                } else if (l.arrays_.size() == kBiases) {
+                  l.arrays_.push_back(
+                      ArraySlot::parameter("Biases", Shape::of_rank(1), Initializer::zeros()));
+                }
+              },
+              Boolean{});
+  return table;
 }
 
 ConvolutionLayer& ConvolutionLayer::output_channels(int64_t value) {
-  if (value < 1)
-    throw Error("OutputChannels: expected an integer of at least 1, got " + std::to_string(value));
-  output_channels_ = value;
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "OutputChannels", std::optional<int64_t>(value));
 }
 
 ConvolutionLayer& ConvolutionLayer::kernel_size(SpatialSizes value) {
-  value.validate("KernelSize", 1);
-  kernel_size_ = std::move(value);
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "KernelSize", std::optional<SpatialSizes>(std::move(value)));
 }
 
 ConvolutionLayer& ConvolutionLayer::stride(SpatialSizes value) {
-  value.validate("Stride", 1);
-  stride_ = std::move(value);
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "Stride", std::move(value));
 }
 
 ConvolutionLayer& ConvolutionLayer::padding_size(PaddingSize value) {
-  value.validate("PaddingSize");
-  padding_ = std::move(value);
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "PaddingSize", std::move(value));
 }
 
 ConvolutionLayer& ConvolutionLayer::dilation(SpatialSizes value) {
-  value.validate("Dilation", 1);
-  dilation_ = std::move(value);
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "Dilation", std::move(value));
 }
 
 ConvolutionLayer& ConvolutionLayer::channel_groups(int64_t value) {
-  if (value < 1)
-    throw Error("ChannelGroups: expected an integer of at least 1, got " + std::to_string(value));
-  if (value > kMaxSpatialSize)
-    throw Error("ChannelGroups: expected an integer of at most " + std::to_string(kMaxSpatialSize) +
-                ", got " + std::to_string(value));
-  groups_ = value;
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "ChannelGroups", value);
 }
 
 ConvolutionLayer& ConvolutionLayer::biases(bool value) {
-  if (!value) {
-    arrays_.resize(kBiases);
-  } else if (arrays_.size() == kBiases) {
-    arrays_.push_back({"Biases", Shape::of_rank(1), std::nullopt, true});
-  }
-  forget_inferred_shapes();
-  return *this;
+  return assign_option(*this, "Biases", value);
 }
 
 std::unique_ptr<Layer> ConvolutionLayer::clone() const {
   return std::make_unique<ConvolutionLayer>(*this);
-}
-
-nlohmann::json ConvolutionLayer::options() const {
-  return {{"OutputChannels", output_channels_ ? nlohmann::json(*output_channels_) : nullptr},
-          {"KernelSize", kernel_size_ ? kernel_size_->to_json() : nullptr},
-          {"Stride", stride_.to_json()},
-          {"PaddingSize", padding_.to_json()},
-          {"Dilation", dilation_.to_json()},
-          {"ChannelGroups", groups_},
-          {"Biases", biases()}};
-}
-
-void ConvolutionLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "OutputChannels") {
-    if (value.is_null()) {
-      output_channels_.reset();
-      forget_inferred_shapes();
-    } else {
-      output_channels(option_integer(value, key, 1));
-    }
-  } else if (key == "KernelSize") {
-    if (value.is_null()) {
-      kernel_size_.reset();
-      forget_inferred_shapes();
-    } else {
-      kernel_size(SpatialSizes::from_json(value, key, 1));
-    }
-  } else if (key == "Stride") {
-    stride(SpatialSizes::from_json(value, key, 1));
-  } else if (key == "PaddingSize") {
-    padding_size(PaddingSize::from_json(value, key));
-  } else if (key == "Dilation") {
-    dilation(SpatialSizes::from_json(value, key, 1));
-  } else if (key == "ChannelGroups") {
-    channel_groups(option_integer(value, key, 1));
-  } else if (key == "Biases") {
-    biases(option_bool(value, key));
-  } else {
-    throw_unknown_option(*this, key,
-                         {"OutputChannels", "KernelSize", "Stride", "PaddingSize", "Dilation",
-                          "ChannelGroups", "Biases"});
-  }
 }
 
 // ---- Shape inference

@@ -53,8 +53,7 @@ class ConvolutionLayer : public Layer {
   std::unique_ptr<Layer> clone() const override;
   // Every option; a required option not yet set is null (and set_option
   // accepts null for it, meaning "not set").
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
 
   std::unique_ptr<Workspace> make_workspace() const override;
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
@@ -68,7 +67,6 @@ class ConvolutionLayer : public Layer {
   void infer() override;
 
  private:
-  void forget_inferred_shapes();
   // Throws unless the options and arrays are complete and fit the batch x.
   void check_runnable(const Tensor& x) const;
   std::optional<size_t> spatial_rank() const;

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 
 namespace strata {
 
@@ -29,27 +30,19 @@ DropoutLayer::DropoutLayer(double probability) : DropoutLayer() {
   dropout_probability(probability);
 }
 
+const OptionTable& DropoutLayer::option_table() const {
+  static const OptionTable table = OptionsOf<DropoutLayer>().add(
+      "DropoutProbability", &DropoutLayer::probability_,
+      Number{[](double p) { return p >= 0 && p < 1; }, "a number in [0, 1)"}, Affects::Nothing);
+  return table;
+}
+
 DropoutLayer& DropoutLayer::dropout_probability(double value) {
-  if (!(value >= 0 && value < 1))
-    throw Error("DropoutProbability: expected a number in [0, 1), got " + std::to_string(value));
-  probability_ = value;
-  return *this;
+  return assign_option(*this, "DropoutProbability", value);
 }
 
 std::unique_ptr<Layer> DropoutLayer::clone() const {
   return std::make_unique<DropoutLayer>(*this);
-}
-
-nlohmann::json DropoutLayer::options() const {
-  return {{"DropoutProbability", probability_}};
-}
-
-void DropoutLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "DropoutProbability") {
-    dropout_probability(option_number(value, key));
-  } else {
-    throw_unknown_option(*this, key, {"DropoutProbability"});
-  }
 }
 
 void DropoutLayer::infer() {

@@ -22,8 +22,8 @@ class DropoutLayer : public Layer {
 
   std::string type() const override { return "DropoutLayer"; }
   std::unique_ptr<Layer> clone() const override;
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
+  LayerTraits traits() const override { return {.transparent_to_activation = true}; }
 
   std::unique_ptr<Workspace> make_workspace() const override;
   // Training draws one number from ctx.rng and derives the mask from it in

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 
 namespace strata {
 
@@ -93,12 +94,59 @@ ElementwiseLayer::ElementwiseLayer(std::string_view name) : ElementwiseLayer() {
   function(name);
 }
 
+namespace {
+
+// A function by its net-file name.
+struct FunctionName {
+  ElementwiseFunction read(const nlohmann::json& value, const std::string& key) const {
+    return elementwise_function(option_string(value, key));
+  }
+  void check(ElementwiseFunction f, const std::string&) const {
+    to_string(f);  // rejects values outside the enum
+  }
+  nlohmann::json write(ElementwiseFunction f) const { return to_string(f); }
+};
+
+}  // namespace
+
+const OptionTable& ElementwiseLayer::option_table() const {
+  using L = ElementwiseLayer;
+  static const OptionTable table =
+      OptionsOf<L>()
+          .add(
+              "Function", [](const L& l) { return l.function_; },
+              [](L& l, std::optional<ElementwiseFunction> f) {
+                if (f && l.alpha_given_ && *f != ElementwiseFunction::LeakyRamp)
+                  throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " +
+                              to_string(*f));
+                l.function_ = f;
+              },
+              Required{FunctionName{}}, Affects::Nothing)
+          // Alpha: null is the default (0.01, not given).
+          .add(
+              "Alpha", [](const L& l) { return std::optional<double>(l.alpha_); },
+              [](L& l, std::optional<double> a) {
+                if (!a) {
+                  l.alpha_ = 0.01;
+                  l.alpha_given_ = false;
+                  return;
+                }
+                if (l.function_ && *l.function_ != ElementwiseFunction::LeakyRamp)
+                  throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " +
+                              to_string(*l.function_));
+                l.alpha_ = *a;
+                l.alpha_given_ = true;
+              },
+              Required{Number{.expected = "a finite number"}}, Affects::Nothing)
+          .shown_when([](const L& l) {
+            return l.function_ == ElementwiseFunction::LeakyRamp ||
+                   (!l.function_ && l.alpha_given_);
+          });
+  return table;
+}
+
 ElementwiseLayer& ElementwiseLayer::function(ElementwiseFunction f) {
-  to_string(f);  // rejects values outside the enum
-  if (alpha_given_ && f != ElementwiseFunction::LeakyRamp)
-    throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " + to_string(f));
-  function_ = f;
-  return *this;
+  return assign_option(*this, "Function", std::optional<ElementwiseFunction>(f));
 }
 
 ElementwiseLayer& ElementwiseLayer::function(std::string_view name) {
@@ -106,44 +154,18 @@ ElementwiseLayer& ElementwiseLayer::function(std::string_view name) {
 }
 
 ElementwiseLayer& ElementwiseLayer::alpha(double value) {
-  if (function_ && *function_ != ElementwiseFunction::LeakyRamp)
-    throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " +
-                to_string(*function_));
-  if (!std::isfinite(value)) throw Error("Alpha: expected a finite number");
-  alpha_ = value;
-  alpha_given_ = true;
-  return *this;
+  return assign_option(*this, "Alpha", std::optional<double>(value));
+}
+
+LayerTraits ElementwiseLayer::traits() const {
+  LayerTraits t;
+  t.rectifier =
+      function_ == ElementwiseFunction::Ramp || function_ == ElementwiseFunction::LeakyRamp;
+  return t;
 }
 
 std::unique_ptr<Layer> ElementwiseLayer::clone() const {
   return std::make_unique<ElementwiseLayer>(*this);
-}
-
-nlohmann::json ElementwiseLayer::options() const {
-  nlohmann::json j = {
-      {"Function", function_ ? nlohmann::json(to_string(*function_)) : nlohmann::json(nullptr)}};
-  if (function_ == ElementwiseFunction::LeakyRamp || (!function_ && alpha_given_))
-    j["Alpha"] = alpha_;
-  return j;
-}
-
-void ElementwiseLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "Function") {
-    if (value.is_null()) {
-      function_.reset();
-    } else {
-      function(option_string(value, key));
-    }
-  } else if (key == "Alpha") {
-    if (value.is_null()) {
-      alpha_ = 0.01;
-      alpha_given_ = false;
-    } else {
-      alpha(option_number(value, key));
-    }
-  } else {
-    throw_unknown_option(*this, key, {"Function", "Alpha"});
-  }
 }
 
 ElementwiseFunction ElementwiseLayer::required_function() const {

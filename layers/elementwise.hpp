@@ -59,8 +59,9 @@ class ElementwiseLayer : public Layer {
   std::unique_ptr<Layer> clone() const override;
   // {"Function": name} (null while unset), plus {"Alpha": a} for LeakyRamp.
   // set_option accepts a null Function (unset) and null Alpha (the default).
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
+  // Ramp and LeakyRamp are rectifiers.
+  LayerTraits traits() const override;
 
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
   void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,

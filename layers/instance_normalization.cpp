@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 #include "layers/plane_sums.hpp"
 
 namespace strata {
@@ -117,30 +118,21 @@ void input_grad(const float* x, const float* dy, float* dx, int64_t n, Xhat h, f
 
 InstanceNormalizationLayer::InstanceNormalizationLayer()
     : Layer({{"Input", Shape()}}, {{"Output", Shape()}},
-            {{"Gamma", Shape::of_rank(1), std::nullopt, true},
-             {"Beta", Shape::of_rank(1), std::nullopt, true}}) {}
+            {ArraySlot::parameter("Gamma", Shape::of_rank(1), Initializer::ones()),
+             ArraySlot::parameter("Beta", Shape::of_rank(1), Initializer::zeros())}) {}
+
+const OptionTable& InstanceNormalizationLayer::option_table() const {
+  static const OptionTable table = OptionsOf<InstanceNormalizationLayer>().add(
+      "Epsilon", &InstanceNormalizationLayer::epsilon_, positive_number(), Affects::Nothing);
+  return table;
+}
 
 InstanceNormalizationLayer& InstanceNormalizationLayer::epsilon(double value) {
-  if (!(value > 0) || !std::isfinite(value))
-    throw Error("Epsilon: expected a positive number, got " + std::to_string(value));
-  epsilon_ = value;
-  return *this;
+  return assign_option(*this, "Epsilon", value);
 }
 
 std::unique_ptr<Layer> InstanceNormalizationLayer::clone() const {
   return std::make_unique<InstanceNormalizationLayer>(*this);
-}
-
-nlohmann::json InstanceNormalizationLayer::options() const {
-  return {{"Epsilon", epsilon_}};
-}
-
-void InstanceNormalizationLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "Epsilon") {
-    epsilon(option_number(value, key));
-  } else {
-    throw_unknown_option(*this, key, {"Epsilon"});
-  }
 }
 
 void InstanceNormalizationLayer::infer() {

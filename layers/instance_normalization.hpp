@@ -21,8 +21,8 @@ class InstanceNormalizationLayer : public Layer {
 
   std::string type() const override { return "InstanceNormalizationLayer"; }
   std::unique_ptr<Layer> clone() const override;
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
+  LayerTraits traits() const override { return {.transparent_to_activation = true}; }
 
   std::unique_ptr<Workspace> make_workspace() const override;
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;

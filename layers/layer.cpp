@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "layers/option.hpp"
 
 namespace strata {
 
@@ -56,8 +57,38 @@ bool constrain(Shape& target, const Shape& shape, const std::string& name, std::
 
 }  // namespace
 
+std::pair<double, double> Initializer::fan_in_out(const Dims& d) const {
+  int64_t n = 1;
+  for (int64_t v : d)
+    n *= v;
+  // [a, b, k…]: each fan is one of the leading dimensions times the kernel.
+  const double receptive = d.size() > 2 ? static_cast<double>(n) / (d[0] * d[1]) : 1;
+  const double first = d.empty() ? 1 : d[0];
+  const double second = d.size() > 1 ? d[1] : 1;
+  return fans == Fans::OutIn ? std::pair{second * receptive, first * receptive}
+                             : std::pair{first * receptive, second * receptive};
+}
+
 Layer::Layer(std::vector<Port> inputs, std::vector<Port> outputs, std::vector<ArraySlot> arrays)
-    : inputs_(std::move(inputs)), outputs_(std::move(outputs)), arrays_(std::move(arrays)) {}
+    : inputs_(std::move(inputs)), outputs_(std::move(outputs)), arrays_(std::move(arrays)) {
+  for (const auto& p : outputs_)
+    declared_outputs_.push_back(p.shape);
+  for (const auto& a : arrays_)
+    declared_arrays_.emplace_back(a.name, a.shape);
+}
+
+void Layer::forget_inferred_shapes() {
+  for (size_t i = 0; i < outputs_.size() && i < declared_outputs_.size(); ++i)
+    outputs_[i].shape = declared_outputs_[i];
+  for (auto& a : arrays_) {
+    if (a.value) {
+      a.shape = Shape(a.value->shape());
+      continue;
+    }
+    for (const auto& [name, shape] : declared_arrays_)
+      if (name == a.name) a.shape = shape;
+  }
+}
 
 size_t Layer::input_index(std::string_view name) const {
   return index_by_name(inputs_, name, "input port");
@@ -119,12 +150,51 @@ std::vector<ArrayRef> Layer::all_arrays() {
   return refs;
 }
 
-nlohmann::json Layer::options() const {
-  return nlohmann::json::object();
+const OptionDecl* OptionTable::find(std::string_view key) const {
+  for (const auto& d : entries_)
+    if (d.key == key) return &d;
+  return nullptr;
 }
 
-void Layer::set_option(const std::string& key, const nlohmann::json& /*value*/) {
-  throw_unknown_option(*this, key, {});
+std::vector<std::string> OptionTable::keys() const {
+  std::vector<std::string> k;
+  for (const auto& d : entries_)
+    k.push_back(d.key);
+  return k;
+}
+
+const OptionTable& Layer::option_table() const {
+  static const OptionTable none;
+  return none;
+}
+
+nlohmann::json Layer::options() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& d : option_table().entries())
+    if (!d.shown || d.shown(*this)) j[d.key] = d.get(*this);
+  return j;
+}
+
+std::vector<std::string> Layer::option_keys() const {
+  return option_table().keys();
+}
+
+void Layer::set_option(const std::string& key, const nlohmann::json& value) {
+  const OptionDecl* d = option_table().find(key);
+  if (!d) throw_unknown_option(*this, key, option_table().keys());
+  d->set(*this, value);
+  if (d->affects == Affects::Shapes) forget_inferred_shapes();
+}
+
+void Layer::assign_declared(std::string_view key, std::any value) {
+  const OptionDecl* d = option_table().find(key);
+  if (!d) throw Error("internal: " + type() + " declares no option " + std::string(key));
+  try {
+    d->assign(*this, std::move(value));
+  } catch (const std::bad_any_cast&) {
+    throw Error("internal: " + type() + "." + std::string(key) + " set with the wrong C++ type");
+  }
+  if (d->affects == Affects::Shapes) forget_inferred_shapes();
 }
 
 bool Layer::infer_shapes() {
@@ -246,6 +316,37 @@ bool option_bool(const nlohmann::json& value, const std::string& key) {
 std::string option_string(const nlohmann::json& value, const std::string& key) {
   if (!value.is_string()) throw Error(key + ": expected a string, got " + value.dump());
   return value.get<std::string>();
+}
+
+int64_t Integer::read(const nlohmann::json& value, const std::string& key) const {
+  const int64_t v = option_integer(value, key, min);
+  check(v, key);
+  return v;
+}
+
+void Integer::check(int64_t value, const std::string& key) const {
+  if (value < min)
+    throw Error(key + ": expected " +
+                (expected.empty() ? "an integer of at least " + std::to_string(min) : expected) +
+                ", got " + std::to_string(value));
+  if (value > max)
+    throw Error(key + ": expected an integer of at most " + std::to_string(max) + ", got " +
+                std::to_string(value));
+}
+
+double Number::read(const nlohmann::json& value, const std::string& key) const {
+  const double v = option_number(value, key);
+  check(v, key);
+  return v;
+}
+
+void Number::check(double value, const std::string& key) const {
+  if (!std::isfinite(value) || !valid(value))
+    throw Error(key + ": expected " + expected + ", got " + std::to_string(value));
+}
+
+bool Boolean::read(const nlohmann::json& value, const std::string& key) const {
+  return option_bool(value, key);
 }
 
 void throw_unknown_option(const Layer& layer, const std::string& key,

@@ -6,6 +6,7 @@
 // to forward/backward carry the batch as their leading dimension.
 #pragma once
 
+#include <any>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -28,12 +29,59 @@ struct Port {
   Shape shape;
 };
 
+// How NetInitialize creates an array left Automatic. The layer says it, so
+// that nothing outside layers/ needs to know array names.
+struct Initializer {
+  enum class Kind { Weights, Constant };
+  // Where the fans of a weight array are: [out, in, k…] (convolution, linear)
+  // or [in, out, k…] (transposed convolution).
+  enum class Fans { OutIn, InOut };
+  Kind kind = Kind::Constant;
+  double value = 0;  // Constant: every element
+  Fans fans = Fans::OutIn;
+
+  // Random weights, Kaiming or Xavier scaled by fan-in and fan-out.
+  static Initializer weights(Fans fans = Fans::OutIn) { return {Kind::Weights, 0, fans}; }
+  static Initializer constant(double v) { return {Kind::Constant, v, Fans::OutIn}; }
+  static Initializer zeros() { return constant(0); }
+  static Initializer ones() { return constant(1); }
+  // The fans of an array of these dimensions (fan_in, fan_out): the two
+  // leading dimensions times the kernel's size.
+  std::pair<double, double> fan_in_out(const Dims& dims) const;
+};
+
 struct ArraySlot {
   std::string name;
   Shape shape;                  // what inference knows of the array's shape
   std::optional<Tensor> value;  // absent: "Automatic", created by NetInitialize
   bool trainable = true;        // false for state such as MovingMean
+  Initializer init;             // how NetInitialize creates it
+
+  // A trainable array and how it starts.
+  static ArraySlot parameter(std::string name, Shape shape, Initializer init) {
+    return {std::move(name), std::move(shape), std::nullopt, true, init};
+  }
+  // State that training updates but no gradient reaches (MovingMean).
+  static ArraySlot state(std::string name, Shape shape, Initializer init) {
+    return {std::move(name), std::move(shape), std::nullopt, false, init};
+  }
 };
+
+// What a layer type is, for the code around it (initialization, training)
+// that must not name concrete types.
+struct LayerTraits {
+  // A rectifier (Ramp, LeakyRamp): Weights feeding it get Kaiming
+  // initialization under the Automatic method.
+  bool rectifier = false;
+  // Normalization, pooling, dropout: shape-preserving in spirit, so
+  // NetInitialize looks through it for the activation that follows.
+  bool transparent_to_activation = false;
+  // Its output is a probability distribution (SoftmaxLayer): CrossEntropy is
+  // the default loss of a net ending in it.
+  bool outputs_probabilities = false;
+};
+
+class OptionTable;
 
 // Scratch that a layer keeps from forward to backward (saved statistics,
 // masks, indices). One per application in flight; reused across steps.
@@ -102,10 +150,22 @@ class Layer {
   // the shape must not. nullptr while the array is Automatic.
   Tensor* mutable_array(size_t i) { return arrays_.at(i).value ? &*arrays_[i].value : nullptr; }
 
-  // ---- Options, as JSON values keyed by their net-file names
-  virtual nlohmann::json options() const;
-  // Throws an Error naming the key for an unknown option or a bad value.
-  virtual void set_option(const std::string& key, const nlohmann::json& value);
+  // ---- Options, as JSON values keyed by their net-file names, from the
+  // table the layer type declares (layers/option.hpp).
+  virtual const OptionTable& option_table() const;
+  nlohmann::json options() const;
+  // Throws an Error naming the key for an unknown option or a bad value. An
+  // option that affects shapes forgets the output and array shapes inferred
+  // so far (not the arrays' values).
+  void set_option(const std::string& key, const nlohmann::json& value);
+  // The declared keys, in declaration order.
+  std::vector<std::string> option_keys() const;
+  // For C++ setters (assign_option): checks and stores a value of the
+  // option's C++ type as its declaration says.
+  void assign_declared(std::string_view key, std::any value);
+
+  // ---- Traits
+  virtual LayerTraits traits() const { return {}; }
 
   // ---- Shape inference
   // Applies this layer's shape rules until nothing more can be inferred.
@@ -149,6 +209,11 @@ class Layer {
 
   // The layer's own shape rules, using the constrain_* helpers.
   virtual void infer() = 0;
+  // After an option that affects shapes changed: output shapes go back to
+  // what the constructor declared, and so do the shapes of arrays without a
+  // value (an array with a value keeps its shape). Input shapes stay: they
+  // come from outside.
+  virtual void forget_inferred_shapes();
   bool constrain_array(size_t i, const Shape& shape, std::string_view why = {});
   // A present array (forward/backward only run when all are present).
   const Tensor& array_value(size_t i) const { return *arrays_[i].value; }
@@ -156,6 +221,11 @@ class Layer {
   std::vector<Port> inputs_;
   std::vector<Port> outputs_;
   std::vector<ArraySlot> arrays_;
+
+ private:
+  // The constructor's output and array shapes, for forget_inferred_shapes.
+  std::vector<Shape> declared_outputs_;
+  std::vector<std::pair<std::string, Shape>> declared_arrays_;
 };
 
 // Helpers for layers' option parsing: read a JSON value as the given type, or

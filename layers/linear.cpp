@@ -12,43 +12,32 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 #pragma GCC diagnostic pop
 
 namespace strata {
 
 LinearLayer::LinearLayer()
     : Layer({{"Input", Shape()}}, {{"Output", Shape::of_rank(1)}},
-            {{"Weights", Shape::of_rank(2), std::nullopt, true},
-             {"Biases", Shape::of_rank(1), std::nullopt, true}}) {}
+            {ArraySlot::parameter("Weights", Shape::of_rank(2), Initializer::weights()),
+             ArraySlot::parameter("Biases", Shape::of_rank(1), Initializer::zeros())}) {}
 
 LinearLayer::LinearLayer(int64_t size) : LinearLayer() {
   this->size(size);
 }
 
+const OptionTable& LinearLayer::option_table() const {
+  static const OptionTable table = OptionsOf<LinearLayer>().add(
+      "Size", &LinearLayer::size_, Required{Integer{.min = 1, .expected = "a positive integer"}});
+  return table;
+}
+
 LinearLayer& LinearLayer::size(int64_t value) {
-  if (value < 1) throw Error("Size: expected a positive integer, got " + std::to_string(value));
-  size_ = value;
-  return *this;
+  return assign_option(*this, "Size", std::optional<int64_t>(value));
 }
 
 std::unique_ptr<Layer> LinearLayer::clone() const {
   return std::make_unique<LinearLayer>(*this);
-}
-
-nlohmann::json LinearLayer::options() const {
-  return {{"Size", size_ ? nlohmann::json(*size_) : nlohmann::json(nullptr)}};
-}
-
-void LinearLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "Size") {
-    if (value.is_null()) {
-      size_.reset();
-    } else {
-      size(option_integer(value, key, 1));
-    }
-  } else {
-    throw_unknown_option(*this, key, {"Size"});
-  }
 }
 
 void LinearLayer::infer() {

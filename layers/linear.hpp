@@ -24,8 +24,7 @@ class LinearLayer : public Layer {
   std::unique_ptr<Layer> clone() const override;
   // {"Size": n}, or {"Size": null} while it is unset; set_option accepts null
   // to unset it again, so that options() always round-trips.
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
 
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
   void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "layers/option.hpp"
 
 namespace strata {
 
@@ -195,66 +196,54 @@ PoolingLayer::PoolingLayer(SpatialSizes kernel_size) : PoolingLayer() {
   this->kernel_size(std::move(kernel_size));
 }
 
+namespace {
+
+const Choice<PoolingFunction> kFunctions{
+    {PoolingFunction::Max, PoolingFunction::Mean, PoolingFunction::Total},
+    {"Max", "Mean", "Total"},
+    "\"Max\", \"Mean\" or \"Total\""};
+
+}  // namespace
+
+const OptionTable& PoolingLayer::option_table() const {
+  using L = PoolingLayer;
+  static const OptionTable table =
+      OptionsOf<L>()
+          .add("KernelSize", &L::kernel_size_, Required{Spatial{1}})
+          .add("Stride", &L::stride_, Spatial{1})
+          .add("PaddingSize", &L::padding_, Padding{})
+          .add("Function", &L::function_, kFunctions, Affects::Nothing);
+  return table;
+}
+
 PoolingLayer& PoolingLayer::kernel_size(SpatialSizes value) {
-  value.validate("KernelSize", 1);
-  kernel_size_ = std::move(value);
-  outputs_[0].shape = Shape();
-  return *this;
+  return assign_option(*this, "KernelSize", std::optional<SpatialSizes>(std::move(value)));
 }
 
 PoolingLayer& PoolingLayer::stride(SpatialSizes value) {
-  value.validate("Stride", 1);
-  stride_ = std::move(value);
-  outputs_[0].shape = Shape();
-  return *this;
+  return assign_option(*this, "Stride", std::move(value));
 }
 
 PoolingLayer& PoolingLayer::padding_size(PaddingSize value) {
-  value.validate("PaddingSize");
-  padding_ = std::move(value);
-  outputs_[0].shape = Shape();
-  return *this;
+  return assign_option(*this, "PaddingSize", std::move(value));
 }
 
 PoolingLayer& PoolingLayer::function(PoolingFunction value) {
-  function_ = value;
-  return *this;
+  return assign_option(*this, "Function", value);
 }
 
 PoolingLayer& PoolingLayer::function(const std::string& value) {
-  for (auto f : {PoolingFunction::Max, PoolingFunction::Mean, PoolingFunction::Total})
-    if (value == to_string(f)) return function(f);
-  throw Error("Function: expected \"Max\", \"Mean\" or \"Total\", got \"" + value + "\"");
+  return function(kFunctions.parse(value, "Function"));
+}
+
+LayerTraits PoolingLayer::traits() const {
+  LayerTraits t;
+  t.transparent_to_activation = true;
+  return t;
 }
 
 std::unique_ptr<Layer> PoolingLayer::clone() const {
   return std::make_unique<PoolingLayer>(*this);
-}
-
-nlohmann::json PoolingLayer::options() const {
-  return {{"KernelSize", kernel_size_ ? kernel_size_->to_json() : nullptr},
-          {"Stride", stride_.to_json()},
-          {"PaddingSize", padding_.to_json()},
-          {"Function", to_string(function_)}};
-}
-
-void PoolingLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "KernelSize") {
-    if (value.is_null()) {
-      kernel_size_.reset();
-      outputs_[0].shape = Shape();
-    } else {
-      kernel_size(SpatialSizes::from_json(value, key, 1));
-    }
-  } else if (key == "Stride") {
-    stride(SpatialSizes::from_json(value, key, 1));
-  } else if (key == "PaddingSize") {
-    padding_size(PaddingSize::from_json(value, key));
-  } else if (key == "Function") {
-    function(option_string(value, key));
-  } else {
-    throw_unknown_option(*this, key, {"KernelSize", "Stride", "PaddingSize", "Function"});
-  }
 }
 
 // ---- Shape inference

@@ -51,8 +51,9 @@ class PoolingLayer : public Layer {
   std::string type() const override { return "PoolingLayer"; }
   std::unique_ptr<Layer> clone() const override;
   // Every option; KernelSize is null while not set (set_option accepts null).
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
+  // NetInitialize looks through pooling for the activation that follows.
+  LayerTraits traits() const override;
 
   std::unique_ptr<Workspace> make_workspace() const override;
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;

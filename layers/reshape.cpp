@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "layers/option.hpp"
 
 namespace strata {
 
@@ -18,6 +19,43 @@ std::string dims_text(const Dims& dims) {
   return s + "]";
 }
 
+// A list of positive integers, one of which may be −1 (inferred).
+struct DimensionList {
+  Dims read(const nlohmann::json& value, const std::string& key) const {
+    if (!value.is_array())
+      throw Error(key + ": expected a list of positive integers, got " + value.dump());
+    Dims dims;
+    for (const auto& v : value)
+      dims.push_back(v == -1 ? -1 : option_integer(v, key, 1));
+    check(dims, key);
+    return dims;
+  }
+  void check(const Dims& value, const std::string& key) const {
+    if (value.empty()) throw Error(key + ": expected a non-empty list of positive integers");
+    int inferred = 0;
+    for (int64_t d : value) {
+      if (d == -1) {
+        ++inferred;
+      } else if (d < 1) {
+        throw Error(key + ": expected positive integers (or one -1, inferred), got " +
+                    dims_text(value));
+      }
+    }
+    if (inferred > 1)
+      throw Error(key + ": at most one dimension may be -1 (inferred), got " + dims_text(value));
+    // Refuses products too large to be a tensor, before any arithmetic on them.
+    Dims known;
+    std::copy_if(value.begin(), value.end(), std::back_inserter(known),
+                 [](int64_t d) { return d > 0; });
+    try {
+      checked_num_elements(known);
+    } catch (const Error& e) {
+      throw Error(key + ": " + e.message());
+    }
+  }
+  nlohmann::json write(const Dims& value) const { return value; }
+};
+
 }  // namespace
 
 ReshapeLayer::ReshapeLayer() : Layer({{"Input", Shape()}}, {{"Output", Shape()}}) {}
@@ -26,55 +64,18 @@ ReshapeLayer::ReshapeLayer(Dims dimensions) : ReshapeLayer() {
   this->dimensions(std::move(dimensions));
 }
 
+const OptionTable& ReshapeLayer::option_table() const {
+  static const OptionTable table = OptionsOf<ReshapeLayer>().add(
+      "Dimensions", &ReshapeLayer::dimensions_, Required{DimensionList{}});
+  return table;
+}
+
 ReshapeLayer& ReshapeLayer::dimensions(Dims value) {
-  if (value.empty()) throw Error("Dimensions: expected a non-empty list of positive integers");
-  int inferred = 0;
-  for (int64_t d : value) {
-    if (d == -1) {
-      ++inferred;
-    } else if (d < 1) {
-      throw Error("Dimensions: expected positive integers (or one -1, inferred), got " +
-                  dims_text(value));
-    }
-  }
-  if (inferred > 1)
-    throw Error("Dimensions: at most one dimension may be -1 (inferred), got " + dims_text(value));
-  // Refuses products too large to be a tensor, before any arithmetic on them.
-  Dims known;
-  std::copy_if(value.begin(), value.end(), std::back_inserter(known),
-               [](int64_t d) { return d > 0; });
-  try {
-    checked_num_elements(known);
-  } catch (const Error& e) {
-    throw Error("Dimensions: " + e.message());
-  }
-  dimensions_ = std::move(value);
-  return *this;
+  return assign_option(*this, "Dimensions", std::optional<Dims>(std::move(value)));
 }
 
 std::unique_ptr<Layer> ReshapeLayer::clone() const {
   return std::make_unique<ReshapeLayer>(*this);
-}
-
-nlohmann::json ReshapeLayer::options() const {
-  return {{"Dimensions", dimensions_ ? nlohmann::json(*dimensions_) : nlohmann::json(nullptr)}};
-}
-
-void ReshapeLayer::set_option(const std::string& key, const nlohmann::json& value) {
-  if (key == "Dimensions") {
-    if (value.is_null()) {
-      dimensions_.reset();
-      return;
-    }
-    if (!value.is_array())
-      throw Error("Dimensions: expected a list of positive integers, got " + value.dump());
-    Dims dims;
-    for (const auto& v : value)
-      dims.push_back(v == -1 ? -1 : option_integer(v, key, 1));
-    dimensions(std::move(dims));
-  } else {
-    throw_unknown_option(*this, key, {"Dimensions"});
-  }
 }
 
 void ReshapeLayer::infer() {

@@ -25,8 +25,7 @@ class ReshapeLayer : public Layer {
   std::string type() const override { return "ReshapeLayer"; }
   std::unique_ptr<Layer> clone() const override;
   // {"Dimensions": [..]}, or null while unset (accepted by set_option too).
-  nlohmann::json options() const override;
-  void set_option(const std::string& key, const nlohmann::json& value) override;
+  const OptionTable& option_table() const override;
 
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
   void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,

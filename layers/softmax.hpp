@@ -15,6 +15,7 @@ class SoftmaxLayer : public Layer {
 
   std::string type() const override { return "SoftmaxLayer"; }
   std::unique_ptr<Layer> clone() const override;
+  LayerTraits traits() const override { return {.outputs_probabilities = true}; }
 
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
   // Uses the output: dx = y ⊙ (dy − Σ_c dy_c y_c).

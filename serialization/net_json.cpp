@@ -238,7 +238,8 @@ json layer_to_json(const Layer& layer, const std::string& name, bool include_def
   j["type"] = layer.type();
   if (!name.empty()) j["name"] = name;
   if (const auto* net = dynamic_cast<const Net*>(&layer)) {
-    const bool graph = layer.type() == "NetGraph";
+    const auto* as_graph = dynamic_cast<const NetGraph*>(net);
+    const bool graph = as_graph != nullptr;
     if (layer.inputs().size() == 1 && layer.inputs()[0].name == "Input") {
       if (layer.inputs()[0].shape.rank_known()) j["Input"] = shape_to_json(layer.inputs()[0].shape);
     } else {
@@ -257,7 +258,7 @@ json layer_to_json(const Layer& layer, const std::string& name, bool include_def
     j["layers"] = layers;
     if (graph) {
       json connections = json::array();
-      for (const auto& c : static_cast<const NetGraph*>(net)->connections())
+      for (const auto& c : as_graph->connections())
         connections.push_back({c.from, c.to});
       j["connections"] = connections;
     }

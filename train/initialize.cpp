@@ -20,27 +20,16 @@ uint64_t path_hash(const std::string& path) {
   return h;
 }
 
-bool is_ramp(const Layer& l) {
-  if (l.type() != "ElementwiseLayer") return false;
-  const auto f = l.options().value("Function", std::string());
-  return f == "Ramp" || f == "LeakyRamp";
-}
-
-// Layers through which "followed by a Ramp" looks.
-bool keeps_shape(const Layer& l) {
-  const std::string t = l.type();
-  return t == "InstanceNormalizationLayer" || t == "BatchNormalizationLayer" ||
-         t == "DropoutLayer" || t == "PoolingLayer";
-}
-
+// Whether every reader of layer k's output is a rectifier, looking through
+// layers that declare themselves transparent to it (normalization, pooling).
 bool followed_by_ramp(const Net& net, size_t k, int depth = 0) {
   if (depth > 8) return false;
   const auto readers = net.consumers(k);
   if (readers.empty()) return false;
   for (size_t r : readers) {
-    const Layer& l = net.layer(r);
-    if (is_ramp(l)) continue;
-    if (keeps_shape(l) && followed_by_ramp(net, r, depth + 1)) continue;
+    const LayerTraits t = net.layer(r).traits();
+    if (t.rectifier) continue;
+    if (t.transparent_to_activation && followed_by_ramp(net, r, depth + 1)) continue;
     return false;
   }
   return true;
@@ -94,12 +83,8 @@ void NetInitialize(Layer& net, const InitOptions& options) {
       throw Error("cannot initialize " + ref.path + ": its shape " + slot.shape.to_string() +
                   " is not known (declare the net's Input shape)");
     Tensor value(slot.shape.dims());
-    if (slot.name == "Weights") {
-      // Weights are [out, in, k…]: fan_in = in·Πk, fan_out = out·Πk.
-      const Dims& d = value.shape();
-      const double receptive = d.size() > 2 ? static_cast<double>(value.size()) / (d[0] * d[1]) : 1;
-      const double fan_in = (d.size() > 1 ? d[1] : 1) * receptive;
-      const double fan_out = d[0] * receptive;
+    if (slot.init.kind == Initializer::Kind::Weights) {
+      const auto [fan_in, fan_out] = slot.init.fan_in_out(value.shape());
       InitMethod method = options.method;
       if (method == InitMethod::Automatic)
         method = std::find(ramp_layers.begin(), ramp_layers.end(), ref.layer) != ramp_layers.end()
@@ -111,12 +96,8 @@ void NetInitialize(Layer& net, const InitOptions& options) {
       Rng rng = root.derive(path_hash(ref.path));
       for (float& v : value.values())
         v = static_cast<float>(stddev * rng.normal());
-    } else if (slot.name == "Biases" || slot.name == "Beta" || slot.name == "MovingMean") {
-      value.fill(0.0f);
-    } else if (slot.name == "Gamma" || slot.name == "MovingVariance") {
-      value.fill(1.0f);
     } else {
-      throw Error("cannot initialize " + ref.path + ": no rule for an array named " + slot.name);
+      value.fill(static_cast<float>(slot.init.value));
     }
     ref.layer->set_array(slot.name, std::move(value));
   }

@@ -98,7 +98,7 @@ Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
 }
 
 bool ends_in_softmax(const Layer& net) {
-  if (net.type() == "SoftmaxLayer") return true;
+  if (net.traits().outputs_probabilities) return true;
   if (const auto* n = dynamic_cast<const Net*>(&net)) {
     if (n->outputs().size() != 1) return false;
     const auto& src = n->output_source(0);
