@@ -1,71 +1,47 @@
 #include "layers/elementwise.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <numbers>
+#include <sstream>
 #include <utility>
 
 #include "core/error.hpp"
-#include "core/threads.hpp"
+#include "kernels/elementwise_functions.hpp"
 #include "layers/option.hpp"
 
 namespace strata {
 
 namespace {
 
-constexpr std::array<std::pair<ElementwiseFunction, const char*>, 8> kNames = {{
-    {ElementwiseFunction::Ramp, "Ramp"},
-    {ElementwiseFunction::Tanh, "Tanh"},
-    {ElementwiseFunction::LogisticSigmoid, "LogisticSigmoid"},
-    {ElementwiseFunction::ELU, "ELU"},
-    {ElementwiseFunction::SELU, "SELU"},
-    {ElementwiseFunction::GELU, "GELU"},
-    {ElementwiseFunction::Softplus, "Softplus"},
-    {ElementwiseFunction::LeakyRamp, "LeakyRamp"},
+using F = ElementwiseFunction;
+
+constexpr std::array<std::pair<F, const char*>, 23> kNames = {{
+    {F::Ramp, "Ramp"},
+    {F::Tanh, "Tanh"},
+    {F::LogisticSigmoid, "LogisticSigmoid"},
+    {F::ELU, "ELU"},
+    {F::SELU, "SELU"},
+    {F::GELU, "GELU"},
+    {F::Softplus, "Softplus"},
+    {F::LeakyRamp, "LeakyRamp"},
+    {F::Abs, "Abs"},
+    {F::Exp, "Exp"},
+    {F::Log, "Log"},
+    {F::Sqrt, "Sqrt"},
+    {F::Square, "Square"},
+    {F::Sin, "Sin"},
+    {F::Cos, "Cos"},
+    {F::Erf, "Erf"},
+    {F::Softsign, "Softsign"},
+    {F::Swish, "Swish"},
+    {F::Mish, "Mish"},
+    {F::HardTanh, "HardTanh"},
+    {F::HardSigmoid, "HardSigmoid"},
+    {F::Clip, "Clip"},
+    {F::Power, "Power"},
 }};
-
-// PyTorch's SELU constants (Klambauer et al. 2017).
-constexpr float kSeluScale = 1.0507009873554804934193349852946f;
-constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
-constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
-
-// Below this many elements, threads cost more than they save.
-constexpr int64_t kParallelMin = int64_t{1} << 13;
-
-// Stable for any x: exp never overflows.
-inline float sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
-}
-
-// log(1 + exp(x)) = max(x, 0) + log1p(exp(−|x|)): no overflow for large x,
-// full precision for very negative x.
-inline float softplus(float x) {
-  return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x)));
-}
-
-// Φ(x) = erfc(−x/√2)/2 keeps its relative precision for very negative x,
-// where 1 + erf(x/√2) would cancel to 0.
-inline float normal_cdf(float x) {
-  return 0.5f * std::erfc(-x * kInvSqrt2);
-}
-
-template <typename F>
-void map(const float* x, float* y, int64_t n, F f) {
-  parallel_for(
-      n, [&](int64_t i) { y[i] = f(x[i]); }, kParallelMin);
-}
-
-// dx = dy · f'(x, y).
-template <typename D>
-void map_grad(const float* x, const float* y, const float* dy, float* dx, int64_t n, D d) {
-  parallel_for(
-      n, [&](int64_t i) { dx[i] = dy[i] * d(x[i], y[i]); }, kParallelMin);
-}
+static_assert(kNames.size() == static_cast<size_t>(F::Power) + 1, "every function has a name");
 
 }  // namespace
 
@@ -84,6 +60,124 @@ ElementwiseFunction elementwise_function(std::string_view name) {
   throw Error("Function: unknown function \"" + std::string(name) + "\" (known: " + known + ")");
 }
 
+namespace {
+
+// A function by its net-file name.
+struct FunctionName {
+  F read(const nlohmann::json& value, const std::string& key) const {
+    return elementwise_function(option_string(value, key));
+  }
+  void check(F f, const std::string&) const {
+    to_string(f);  // rejects values outside the enum
+  }
+  nlohmann::json write(F f) const { return to_string(f); }
+};
+
+std::string format_number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// Clip's Range: [low, high], finite, low ≤ high.
+struct RangeKind {
+  std::array<double, 2> read(const nlohmann::json& value, const std::string& key) const {
+    if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
+      throw Error(key + ": expected [low, high], two numbers, got " + value.dump());
+    std::array<double, 2> r{value[0].get<double>(), value[1].get<double>()};
+    check(r, key);
+    return r;
+  }
+  void check(const std::array<double, 2>& r, const std::string& key) const {
+    if (!std::isfinite(r[0]) || !std::isfinite(r[1]) || !(r[0] <= r[1]))
+      throw Error(key + ": expected [low, high] with finite low <= high, got [" +
+                  format_number(r[0]) + ", " + format_number(r[1]) + "]");
+  }
+  nlohmann::json write(const std::array<double, 2>& r) const { return {r[0], r[1]}; }
+};
+
+// Alpha, Range and Exponent each belong to one function.
+void check_owner(const std::string& key, F owner, F f) {
+  if (f == owner) return;
+  const char* article = key == "Range" ? "a" : "an";
+  throw Error(key + ": only " + to_string(owner) + " has " + article + " " + key +
+              " option, but Function is " + to_string(f));
+}
+
+// Throws for a missing Function, or a missing option the function requires.
+F complete_function(const ElementwiseLayer& l) {
+  if (!l.function()) throw Error("Function: required option is missing");
+  const F f = *l.function();
+  if (f == F::Clip && !l.range()) throw Error("Range: required option is missing for Clip");
+  if (f == F::Power && !l.exponent()) throw Error("Exponent: required option is missing for Power");
+  return f;
+}
+
+// Calls visit(fn) with the function object of the layer's function, so that
+// forward and backward each instantiate one plain loop per function.
+template <typename Visit>
+void with_function(const ElementwiseLayer& l, Visit&& visit) {
+  namespace e = elementwise;
+  switch (complete_function(l)) {
+    case F::Ramp:
+      return visit(e::Ramp{});
+    case F::Tanh:
+      return visit(e::Tanh{});
+    case F::LogisticSigmoid:
+      return visit(e::LogisticSigmoid{});
+    case F::ELU:
+      return visit(e::ELU{});
+    case F::SELU:
+      return visit(e::SELU{});
+    case F::GELU:
+      return visit(e::GELU{});
+    case F::Softplus:
+      return visit(e::Softplus{});
+    case F::LeakyRamp:
+      return visit(e::LeakyRamp{static_cast<float>(l.alpha())});
+    case F::Abs:
+      return visit(e::Abs{});
+    case F::Exp:
+      return visit(e::Exp{});
+    case F::Log:
+      return visit(e::Log{});
+    case F::Sqrt:
+      return visit(e::Sqrt{});
+    case F::Square:
+      return visit(e::Square{});
+    case F::Sin:
+      return visit(e::Sin{});
+    case F::Cos:
+      return visit(e::Cos{});
+    case F::Erf:
+      return visit(e::Erf{});
+    case F::Softsign:
+      return visit(e::Softsign{});
+    case F::Swish:
+      return visit(e::Swish{});
+    case F::Mish:
+      return visit(e::Mish{});
+    case F::HardTanh:
+      return visit(e::HardTanh{});
+    case F::HardSigmoid:
+      return visit(e::HardSigmoid{});
+    case F::Clip:
+      return visit(
+          e::Clip{static_cast<float>((*l.range())[0]), static_cast<float>((*l.range())[1])});
+    case F::Power: {
+      // Common exponents without std::pow: same values, same derivatives.
+      const auto p = static_cast<float>(*l.exponent());
+      if (p == 1.0f) return visit(e::Identity{});
+      if (p == 2.0f) return visit(e::Square{});
+      if (p == 0.5f) return visit(e::Sqrt{});
+      return visit(e::Power{p});
+    }
+  }
+  throw Error("Function: unknown enum value " + std::to_string(static_cast<int>(*l.function())));
+}
+
+}  // namespace
+
 ElementwiseLayer::ElementwiseLayer() : Layer({{"Input", Shape()}}, {{"Output", Shape()}}) {}
 
 ElementwiseLayer::ElementwiseLayer(ElementwiseFunction f) : ElementwiseLayer() {
@@ -94,31 +188,18 @@ ElementwiseLayer::ElementwiseLayer(std::string_view name) : ElementwiseLayer() {
   function(name);
 }
 
-namespace {
-
-// A function by its net-file name.
-struct FunctionName {
-  ElementwiseFunction read(const nlohmann::json& value, const std::string& key) const {
-    return elementwise_function(option_string(value, key));
-  }
-  void check(ElementwiseFunction f, const std::string&) const {
-    to_string(f);  // rejects values outside the enum
-  }
-  nlohmann::json write(ElementwiseFunction f) const { return to_string(f); }
-};
-
-}  // namespace
-
 const OptionTable& ElementwiseLayer::option_table() const {
   using L = ElementwiseLayer;
   static const OptionTable table =
       OptionsOf<L>()
           .add(
               "Function", [](const L& l) { return l.function_; },
-              [](L& l, std::optional<ElementwiseFunction> f) {
-                if (f && l.alpha_given_ && *f != ElementwiseFunction::LeakyRamp)
-                  throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " +
-                              to_string(*f));
+              [](L& l, std::optional<F> f) {
+                if (f) {
+                  if (l.alpha_given_) check_owner("Alpha", F::LeakyRamp, *f);
+                  if (l.range_) check_owner("Range", F::Clip, *f);
+                  if (l.exponent_) check_owner("Exponent", F::Power, *f);
+                }
                 l.function_ = f;
               },
               Required{FunctionName{}}, Affects::Nothing)
@@ -126,27 +207,37 @@ const OptionTable& ElementwiseLayer::option_table() const {
           .add(
               "Alpha", [](const L& l) { return std::optional<double>(l.alpha_); },
               [](L& l, std::optional<double> a) {
-                if (!a) {
-                  l.alpha_ = 0.01;
-                  l.alpha_given_ = false;
-                  return;
-                }
-                if (l.function_ && *l.function_ != ElementwiseFunction::LeakyRamp)
-                  throw Error("Alpha: only LeakyRamp has an Alpha option, but Function is " +
-                              to_string(*l.function_));
-                l.alpha_ = *a;
-                l.alpha_given_ = true;
+                if (a && l.function_) check_owner("Alpha", F::LeakyRamp, *l.function_);
+                l.alpha_ = a.value_or(0.01);
+                l.alpha_given_ = a.has_value();
               },
               Required{Number{.expected = "a finite number"}}, Affects::Nothing)
           .shown_when([](const L& l) {
-            return l.function_ == ElementwiseFunction::LeakyRamp ||
-                   (!l.function_ && l.alpha_given_);
-          });
+            return l.function_ == F::LeakyRamp || (!l.function_ && l.alpha_given_);
+          })
+          .add(
+              "Range", [](const L& l) { return l.range_; },
+              [](L& l, std::optional<std::array<double, 2>> r) {
+                if (r && l.function_) check_owner("Range", F::Clip, *l.function_);
+                l.range_ = r;
+              },
+              Required{RangeKind{}}, Affects::Nothing)
+          .shown_when(
+              [](const L& l) { return l.function_ == F::Clip || (!l.function_ && l.range_); })
+          .add(
+              "Exponent", [](const L& l) { return l.exponent_; },
+              [](L& l, std::optional<double> p) {
+                if (p && l.function_) check_owner("Exponent", F::Power, *l.function_);
+                l.exponent_ = p;
+              },
+              Required{Number{.expected = "a finite number"}}, Affects::Nothing)
+          .shown_when(
+              [](const L& l) { return l.function_ == F::Power || (!l.function_ && l.exponent_); });
   return table;
 }
 
 ElementwiseLayer& ElementwiseLayer::function(ElementwiseFunction f) {
-  return assign_option(*this, "Function", std::optional<ElementwiseFunction>(f));
+  return assign_option(*this, "Function", std::optional<F>(f));
 }
 
 ElementwiseLayer& ElementwiseLayer::function(std::string_view name) {
@@ -157,10 +248,17 @@ ElementwiseLayer& ElementwiseLayer::alpha(double value) {
   return assign_option(*this, "Alpha", std::optional<double>(value));
 }
 
+ElementwiseLayer& ElementwiseLayer::range(double low, double high) {
+  return assign_option(*this, "Range", std::optional<std::array<double, 2>>({low, high}));
+}
+
+ElementwiseLayer& ElementwiseLayer::exponent(double value) {
+  return assign_option(*this, "Exponent", std::optional<double>(value));
+}
+
 LayerTraits ElementwiseLayer::traits() const {
   LayerTraits t;
-  t.rectifier =
-      function_ == ElementwiseFunction::Ramp || function_ == ElementwiseFunction::LeakyRamp;
+  t.rectifier = function_ == F::Ramp || function_ == F::LeakyRamp;
   return t;
 }
 
@@ -168,13 +266,8 @@ std::unique_ptr<Layer> ElementwiseLayer::clone() const {
   return std::make_unique<ElementwiseLayer>(*this);
 }
 
-ElementwiseFunction ElementwiseLayer::required_function() const {
-  if (!function_) throw Error("Function: required option is missing");
-  return *function_;
-}
-
 void ElementwiseLayer::infer() {
-  required_function();
+  complete_function(*this);
   constrain_output(0, inputs_[0].shape, "same as Input");
   constrain_input(0, outputs_[0].shape, "same as Output");
 }
@@ -184,36 +277,7 @@ void ElementwiseLayer::forward(Inputs in, Outputs out, Workspace* /*ws*/,
   const Tensor& x = *in[0];
   Tensor& y = *out[0];
   y.resize(x.shape());
-  const float* xd = x.data();
-  float* yd = y.data();
-  const int64_t n = x.size();
-  const float a = static_cast<float>(alpha_);
-  switch (required_function()) {
-    case ElementwiseFunction::Ramp:
-      map(xd, yd, n, [](float v) { return v > 0 ? v : 0.0f; });
-      break;
-    case ElementwiseFunction::Tanh:
-      map(xd, yd, n, [](float v) { return std::tanh(v); });
-      break;
-    case ElementwiseFunction::LogisticSigmoid:
-      map(xd, yd, n, sigmoid);
-      break;
-    case ElementwiseFunction::ELU:
-      map(xd, yd, n, [](float v) { return v > 0 ? v : std::expm1(v); });
-      break;
-    case ElementwiseFunction::SELU:
-      map(xd, yd, n, [](float v) { return kSeluScale * (v > 0 ? v : kSeluAlpha * std::expm1(v)); });
-      break;
-    case ElementwiseFunction::GELU:
-      map(xd, yd, n, [](float v) { return v * normal_cdf(v); });
-      break;
-    case ElementwiseFunction::Softplus:
-      map(xd, yd, n, softplus);
-      break;
-    case ElementwiseFunction::LeakyRamp:
-      map(xd, yd, n, [a](float v) { return v > 0 ? v : a * v; });
-      break;
-  }
+  with_function(*this, [&](const auto& f) { elementwise::apply(f, x.data(), y.data(), x.size()); });
 }
 
 void ElementwiseLayer::backward(Inputs in, Inputs out, Inputs out_grad, Workspace* /*ws*/,
@@ -227,47 +291,9 @@ void ElementwiseLayer::backward(Inputs in, Inputs out, Inputs out_grad, Workspac
     throw Error("Output gradient: expected shape " + to_string(x.shape()) + ", got " +
                 to_string(dy.shape()));
   dx->resize(x.shape());
-  const float *xd = x.data(), *yd = y.data(), *gd = dy.data();
-  float* dxd = dx->data();
-  const int64_t n = x.size();
-  const float a = static_cast<float>(alpha_);
-  // Tanh differentiates through its output.
-  switch (required_function()) {
-    case ElementwiseFunction::Ramp:
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) { return v > 0 ? 1.0f : 0.0f; });
-      break;
-    case ElementwiseFunction::Tanh:
-      map_grad(xd, yd, gd, dxd, n, [](float, float t) { return 1.0f - t * t; });
-      break;
-    case ElementwiseFunction::LogisticSigmoid:
-      // σ' = σ(x) σ(−x) = e / (1 + e)² with e = exp(−|x|): unlike σ (1 − σ)
-      // from the output, this keeps its precision for large positive x.
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) {
-        const float e = std::exp(-std::abs(v));
-        return e / ((1.0f + e) * (1.0f + e));
-      });
-      break;
-    case ElementwiseFunction::ELU:
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) { return v > 0 ? 1.0f : std::exp(v); });
-      break;
-    case ElementwiseFunction::SELU:
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) {
-        return v > 0 ? kSeluScale : kSeluScale * kSeluAlpha * std::exp(v);
-      });
-      break;
-    case ElementwiseFunction::GELU:
-      // d/dx x Φ(x) = Φ(x) + x φ(x).
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) {
-        return normal_cdf(v) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
-      });
-      break;
-    case ElementwiseFunction::Softplus:
-      map_grad(xd, yd, gd, dxd, n, [](float v, float) { return sigmoid(v); });
-      break;
-    case ElementwiseFunction::LeakyRamp:
-      map_grad(xd, yd, gd, dxd, n, [a](float v, float) { return v > 0 ? 1.0f : a; });
-      break;
-  }
+  with_function(*this, [&](const auto& f) {
+    elementwise::apply_derivative(f, x.data(), y.data(), dy.data(), dx->data(), x.size());
+  });
 }
 
 }  // namespace strata
