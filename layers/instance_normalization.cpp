@@ -6,8 +6,8 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "kernels/plane_sums.hpp"
 #include "layers/option.hpp"
-#include "layers/plane_sums.hpp"
 
 namespace strata {
 
