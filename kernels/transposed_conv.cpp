@@ -136,7 +136,10 @@ void transposed_convolution(const TransposedConvGeometry& t, const float* x, con
       by_direct(p, *flipped, x, w, bias, y, scratch);
       return;
     }
-    if (p.method == ConvPlan::Method::Mapped && flipped->in_size() < (int64_t{1} << 24)) {
+    // The map's offsets are floats spanning every channel of a group's input:
+    // exact only below 2^24.
+    const int64_t span = p.out_per_group * flipped->in_size() + 1;
+    if (p.method == ConvPlan::Method::Mapped && span < (int64_t{1} << 24)) {
       by_map(p, *flipped, x, w, y, scratch);
       if (bias) add_bias(bias, t.batch, t.out_channels, p.geo.in_size(), y);
       return;
