@@ -7,6 +7,7 @@
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "graph/extract.hpp"
+#include "graph/graph_builder.hpp"
 #include "graph/net.hpp"
 #include "graph/net_chain.hpp"
 #include "graph/net_graph.hpp"
