@@ -39,6 +39,8 @@
 #include "train/loss.hpp"
 #include "train/loss_plot.hpp"
 #include "train/net_train.hpp"
+#include "train/observer.hpp"
 #include "train/optimizer.hpp"
+#include "train/progress.hpp"
 #include "train/schedule.hpp"
 #include "train/training_step.hpp"
