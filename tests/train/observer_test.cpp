@@ -134,7 +134,7 @@ TEST_CASE("a stop requested in a round's last batch or at its end resumes at the
   }
 }
 
-TEST_CASE("a stop requested before training is forgotten; on_round and stop still work") {
+TEST_CASE("a stop requested before training is forgotten, and on_round and stop still work") {
   Setup s;
   Recorder rec;
   rec.request_stop();
