@@ -13,6 +13,9 @@
 //                {{"#Input", "conv"}, {"conv", "norm"}, {"norm", "add"},
 //                 {"#Input", "add"}, {"add", "#Output"}},
 //                {{"Input", {8, 16, 16}}});
+//
+// To build a graph from calls (layers and ports by index or name), use
+// GraphBuilder (graph/graph_builder.hpp); this form is built on it.
 #pragma once
 
 #include <map>
@@ -29,18 +32,24 @@ struct Connection {
 // Shapes declared for a graph's ports, by port name.
 using PortShapes = std::vector<std::pair<std::string, Shape>>;
 
+class GraphBuilder;
+
 class NetGraph : public Net {
  public:
   NetGraph(std::vector<LayerEntry> layers, const std::vector<Connection>& connections,
            const PortShapes& inputs = {}, const PortShapes& outputs = {});
+  // What GraphBuilder::finish() makes.
+  explicit NetGraph(GraphBuilder builder);
 
   std::string type() const override { return "NetGraph"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<NetGraph>(*this); }
 
-  // The connections as given (for writing the graph back out).
+  // The connections as given, or as strings for those given to a
+  // GraphBuilder by index or name (for writing the graph back out).
   const std::vector<Connection>& connections() const { return connections_; }
 
  private:
+  friend class GraphBuilder;
   std::vector<Connection> connections_;
 };
 

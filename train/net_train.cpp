@@ -1,20 +1,17 @@
 #include "train/net_train.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "graph/net.hpp"
 #include "train/initialize.hpp"
+#include "train/observer.hpp"
+#include "train/progress.hpp"
 #include "train/training_step.hpp"
 
 namespace strata {
@@ -25,15 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto l = spdlog::stderr_color_mt("strata.train");
-    l->set_pattern("%v");
-    return l;
-  }();
-  return log;
 }
 
 // Copies the examples at indices[0..count) of `src` into `dst` (batch first).
@@ -75,16 +63,48 @@ ClassScores scores_of(const Layer& net) {
   return ends_in_softmax(net) ? ClassScores::Probabilities : ClassScores::Logits;
 }
 
-void progress_bar(int round, int rounds, int64_t done, int64_t total, double elapsed) {
-  const int width = 30;
-  const double f = total ? static_cast<double>(done) / total : 1.0;
-  const int filled = static_cast<int>(f * width);
-  const double eta = f > 0 ? elapsed / f - elapsed : 0;
-  std::fprintf(stderr, "\rround %d/%d [%s%s] %3.0f%%  ETA %.1fs ", round, rounds,
-               std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), 100 * f,
-               eta);
-  std::fflush(stderr);
-}
+// The observers of one training: the user's, or else the terminal's unless
+// quiet; and TrainOptions' on_round and stop, which are checked alongside.
+class Observers : public TrainObserver {
+ public:
+  explicit Observers(const TrainOptions& options) : options_(options) {
+    if (options.observer) {
+      main_ = options.observer;
+    } else if (!options.quiet) {
+      terminal_.emplace();
+      main_ = &*terminal_;
+    }
+    if (main_) main_->clear_stop();
+  }
+
+  void training_started(const TrainPlan& plan) override {
+    if (main_) main_->training_started(plan);
+  }
+  void batch_ended(const BatchReport& batch) override {
+    if (main_) main_->batch_ended(batch);
+  }
+  void validation_done(const RoundRecord& record) override {
+    if (main_) main_->validation_done(record);
+  }
+  void round_ended(const RoundRecord& record) override {
+    if (main_) main_->round_ended(record);
+    if (options_.on_round && !options_.on_round(record)) request_stop();
+  }
+  void training_ended(const TrainResult& result) override {
+    if (main_) main_->training_ended(result);
+  }
+
+  // Has anyone asked training to stop?
+  bool stopping() const {
+    return stop_requested() || (main_ && main_->stop_requested()) ||
+           (options_.stop && options_.stop->load());
+  }
+
+ private:
+  const TrainOptions& options_;
+  std::optional<TerminalProgress> terminal_;
+  TrainObserver* main_ = nullptr;
+};
 
 }  // namespace
 
@@ -206,7 +226,7 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
     order[i] = i;
   Tensor x, t;
   const double initial_rate = optimizer.learning_rate();
-  const bool show_bar = !options.quiet && isatty(STDERR_FILENO);
+  Observers observers(options);
   double training_seconds = 0;
   int64_t trained_examples = 0;
   const int64_t batches_per_round = (n + options.batch_size - 1) / options.batch_size;
@@ -217,6 +237,12 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   if (options.start.round < 1 || options.start.batch < 0)
     throw Error("start: round must be at least 1 and batch at least 0");
   result.next = options.start;
+  observers.training_started({.rounds = options.rounds,
+                              .examples = n,
+                              .batches = batches_per_round,
+                              .validation_examples = validation.size(),
+                              .loss = result.loss,
+                              .start = options.start});
   for (int round = options.start.round; round <= options.rounds && !result.stopped; ++round) {
     const auto round_start = Clock::now();
     // Each round's order depends only on the seed and the round (resumable).
@@ -254,9 +280,16 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       trained_examples += count;
       result.next =
           start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
-      if (show_bar)
-        progress_bar(round, options.rounds, start + count, n, seconds_since(round_start));
-      if (options.stop && options.stop->load() && start + count < n) {
+      observers.batch_ended({.round = round,
+                             .rounds = options.rounds,
+                             .batch = batch_index,
+                             .batches = batches_per_round,
+                             .examples_done = start + count,
+                             .examples = n,
+                             .loss = loss,
+                             .learning_rate = record.learning_rate,
+                             .round_seconds = seconds_since(round_start)});
+      if (start + count < n && observers.stopping()) {
         result.stopped = true;
         break;
       }
@@ -270,24 +303,15 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       const Evaluation ev = evaluate(net, validation, result.loss);
       record.validation_loss = ev.loss;
       record.validation_accuracy = ev.accuracy;
-    }
-    if (show_bar) std::fprintf(stderr, "\r%*s\r", 70, "");
-    if (!options.quiet) {
-      std::string line =
-          fmt::format("round {:>3}/{}  loss {:.5f}", round, options.rounds, record.loss);
-      if (record.validation_loss)
-        line += fmt::format("  validation loss {:.5f}", *record.validation_loss);
-      if (record.validation_accuracy)
-        line += fmt::format("  accuracy {:.2f}%", 100 * *record.validation_accuracy);
-      line += fmt::format("  {:.0f} examples/s", record.examples_per_second);
-      logger()->info(line);
+      observers.validation_done(record);
     }
     result.rounds.push_back(record);
-    if (options.on_round && !options.on_round(record)) result.stopped = true;
-    if (options.stop && options.stop->load()) result.stopped = true;
+    observers.round_ended(record);
+    if (observers.stopping()) result.stopped = true;
   }
   result.seconds = seconds_since(start);
   result.examples_per_second = trained_examples / std::max(training_seconds, 1e-9);
+  observers.training_ended(result);
   return result;
 }
 

@@ -1,5 +1,5 @@
 // NetTrain: trains a net on a dataset with minibatches, an optimizer, an
-// optional validation set, progress lines and a history.
+// optional validation set, progress reported to an observer and a history.
 //
 //   NetChain net(...);
 //   SGD sgd(0.1);
@@ -62,10 +62,13 @@ struct TrainResult {
   LossFunction loss = LossFunction::MeanSquared;
   double seconds = 0;              // the whole training, validation included
   double examples_per_second = 0;  // training examples / training time
-  // Stopped early (by TrainOptions::stop or on_round), and where to resume.
+  // Stopped early (by TrainOptions::stop, on_round or the observer), and
+  // where to resume.
   bool stopped = false;
   TrainPosition next;
 };
+
+class TrainObserver;  // train/observer.hpp
 
 struct TrainOptions {
   int64_t batch_size = 64;
@@ -85,13 +88,17 @@ struct TrainOptions {
   // The learning rate of round r (1-based), given the optimizer's initial
   // rate; unset keeps the optimizer's rate.
   std::function<double(int round, double initial_rate)> schedule{};
-  // One line per round through spdlog, and a progress bar on a terminal.
+  // No progress: without an observer, NetTrain writes one line per round
+  // through spdlog and a progress bar on a terminal (TerminalProgress).
   bool quiet = false;
   // Called after every round (for checkpoints); return false to stop.
   std::function<bool(const RoundRecord&)> on_round{};
   // Checked after every batch: when it becomes true, training stops after
   // that batch (for SIGINT). The result says where to resume.
   const std::atomic<bool>* stop = nullptr;
+  // Told of every batch and round, and may stop the training
+  // (train/observer.hpp); replaces the default TerminalProgress. Not owned.
+  TrainObserver* observer = nullptr;
   // Where to start: resuming from a checkpoint. Each round's order and each
   // batch's dropout masks depend only on the seed, the round and the batch,
   // so a resumed training (with the net and optimizer state saved at that
