@@ -25,6 +25,7 @@
 #include "layers/pooling.hpp"
 #include "layers/registry.hpp"
 #include "layers/reshape.hpp"
+#include "layers/resize.hpp"
 #include "layers/softmax.hpp"
 #include "layers/spatial.hpp"
 #include "layers/total.hpp"

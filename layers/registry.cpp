@@ -15,6 +15,7 @@
 #include "layers/padding.hpp"
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
+#include "layers/resize.hpp"
 #include "layers/softmax.hpp"
 #include "layers/total.hpp"
 
@@ -44,6 +45,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
       {"PaddingLayer", &create<PaddingLayer>},
+      {"ResizeLayer", &create<ResizeLayer>},
   };
   return t;
 }
