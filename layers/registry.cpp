@@ -12,8 +12,10 @@
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/padding.hpp"
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
+#include "layers/resize.hpp"
 #include "layers/softmax.hpp"
 #include "layers/total.hpp"
 
@@ -42,6 +44,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"DropoutLayer", &create<DropoutLayer>},
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
+      {"PaddingLayer", &create<PaddingLayer>},
+      {"ResizeLayer", &create<ResizeLayer>},
   };
   return t;
 }
