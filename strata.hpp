@@ -20,6 +20,7 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/linear.hpp"
+#include "layers/local_response_normalization.hpp"
 #include "layers/plane_sums.hpp"
 #include "layers/pooling.hpp"
 #include "layers/registry.hpp"

@@ -12,6 +12,7 @@
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/local_response_normalization.hpp"
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
@@ -42,6 +43,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"DropoutLayer", &create<DropoutLayer>},
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
+      {"LocalResponseNormalizationLayer", &create<LocalResponseNormalizationLayer>},
   };
   return t;
 }
