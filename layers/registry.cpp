@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "layers/aggregation.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
 #include "layers/convolution.hpp"
@@ -44,6 +45,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
       {"LocalResponseNormalizationLayer", &create<LocalResponseNormalizationLayer>},
+      {"AggregationLayer", &create<AggregationLayer>},
   };
   return t;
 }
