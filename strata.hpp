@@ -22,6 +22,7 @@
 #include "layers/layer.hpp"
 #include "layers/linear.hpp"
 #include "layers/local_response_normalization.hpp"
+#include "layers/parametric_ramp.hpp"
 #include "layers/plane_sums.hpp"
 #include "layers/pooling.hpp"
 #include "layers/registry.hpp"

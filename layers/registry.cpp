@@ -14,6 +14,7 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
 #include "layers/local_response_normalization.hpp"
+#include "layers/parametric_ramp.hpp"
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
@@ -46,6 +47,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"CatenateLayer", &create<CatenateLayer>},
       {"LocalResponseNormalizationLayer", &create<LocalResponseNormalizationLayer>},
       {"AggregationLayer", &create<AggregationLayer>},
+      {"ParametricRampLayer", &create<ParametricRampLayer>},
   };
   return t;
 }
