@@ -46,17 +46,27 @@ void forward_with(const float* x, int64_t batch, int64_t channels, int64_t n,
                     const double v = xe[c * n + p];
                     return v * v;
                   };
-                  sliding_channel_sums(channels, params.radius, c0, c1, p0, len, square,
-                                       [&](int64_t c, const double* sum) {
-                                         const int64_t at = (e * channels + c) * n + p0;
-                                         for (int64_t i = 0; i < len; ++i) {
-                                           const double b = bias + scale * sum[i];
-                                           const double d = power(b);
-                                           y[at + i] = static_cast<float>(x[at + i] / d);
-                                           if (base) base[at + i] = static_cast<float>(b);
-                                           if (denom) denom[at + i] = static_cast<float>(d);
-                                         }
-                                       });
+                  sliding_channel_sums(
+                      channels, params.radius, c0, c1, p0, len, square,
+                      [&](int64_t c, const double* sum) {
+                        const int64_t at = (e * channels + c) * n + p0;
+                        const float* __restrict xa = x + at;
+                        float* __restrict ya = y + at;
+                        if (!base) {
+                          for (int64_t i = 0; i < len; ++i)
+                            ya[i] = static_cast<float>(xa[i] / power(bias + scale * sum[i]));
+                          return;
+                        }
+                        float* __restrict ba = base + at;
+                        float* __restrict da = denom + at;
+                        for (int64_t i = 0; i < len; ++i) {
+                          const double b = bias + scale * sum[i];
+                          const double d = power(b);
+                          ya[i] = static_cast<float>(xa[i] / d);
+                          ba[i] = static_cast<float>(b);
+                          da[i] = static_cast<float>(d);
+                        }
+                      });
                 });
 }
 

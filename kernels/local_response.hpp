@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace strata::kernels {
 
@@ -62,10 +63,11 @@ void sliding_channel_sums(int64_t channels, int64_t radius, int64_t c0, int64_t 
       for (int64_t i = 0; i < len; ++i)
         acc[i] -= term(leave, p0 + i);
     }
-    bool finite = true;
+    // (An integer OR of comparisons, which vectorizes; NaN fails the test too.)
+    int not_finite = 0;
     for (int64_t i = 0; i < len; ++i)
-      finite &= std::isfinite(acc[i]);
-    if (!finite) direct(c);
+      not_finite |= !(std::fabs(acc[i]) <= std::numeric_limits<double>::max());
+    if (not_finite) direct(c);
     emit(c, static_cast<const double*>(acc));
   }
 }
@@ -74,16 +76,17 @@ void sliding_channel_sums(int64_t channels, int64_t radius, int64_t c0, int64_t 
 // size = 2n + 1: for each channel c and position p
 //   B = Bias + Alpha / size · Σ_{c' in the window of c} x_{c'p}²,
 //   D = B^Beta,  y = x / D.
-// The squares and B are computed in double (x² cannot overflow); B and D are
-// rounded to float. A negative B with a non-integer Beta gives NaN, and
-// B = 0 gives x / 0 (NaN for x = 0), as IEEE arithmetic (and PyTorch) do.
+// The squares, their sums, B and D are computed in double (x² cannot
+// overflow, nor can B for any float x), and rounded to float at the end. A negative B with a
+// non-integer Beta gives NaN, and B = 0 gives x / 0 (NaN for x = 0), as IEEE arithmetic (and
+// PyTorch) do.
 struct LocalResponseParams {
   int64_t radius = 2;
   double alpha = 1.0, beta = 0.5, bias = 1.0;
 };
 
-// y = x / D over a batch [batch, channels, n]. base and denom, unless null,
-// receive B and D (the same layout) for the backward pass.
+// y = x / D over a batch [batch, channels, n]. base and denom, both null or
+// both not, receive B and D (the same layout) for the backward pass.
 void local_response_forward(const float* x, int64_t batch, int64_t channels, int64_t n,
                             const LocalResponseParams& params, float* y, float* base, float* denom);
 
