@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "layers/aggregation.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
 #include "layers/convolution.hpp"
@@ -12,7 +13,9 @@
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/local_response_normalization.hpp"
 #include "layers/padding.hpp"
+#include "layers/parametric_ramp.hpp"
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
 #include "layers/resize.hpp"
@@ -44,8 +47,11 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"DropoutLayer", &create<DropoutLayer>},
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
+      {"LocalResponseNormalizationLayer", &create<LocalResponseNormalizationLayer>},
       {"PaddingLayer", &create<PaddingLayer>},
       {"ResizeLayer", &create<ResizeLayer>},
+      {"AggregationLayer", &create<AggregationLayer>},
+      {"ParametricRampLayer", &create<ParametricRampLayer>},
   };
   return t;
 }
