@@ -20,7 +20,6 @@
 #include "layers/instance_normalization.hpp"
 #include "layers/layer.hpp"
 #include "layers/linear.hpp"
-#include "layers/plane_sums.hpp"
 #include "layers/pooling.hpp"
 #include "layers/registry.hpp"
 #include "layers/reshape.hpp"

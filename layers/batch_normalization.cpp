@@ -5,8 +5,8 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "kernels/channel_stats.hpp"
 #include "layers/option.hpp"
-#include "layers/plane_sums.hpp"
 
 namespace strata {
 
@@ -14,28 +14,16 @@ namespace {
 
 struct BatchNormWorkspace : Workspace {
   bool has_forward = false;
-  bool training = false;                     // the mode of the last forward
-  bool pending_update = false;               // batch statistics not yet committed
-  int64_t count = 0;                         // values per channel (batch × spatial positions)
-  std::vector<double> mean;                  // per channel: the mean used by the last forward
-  std::vector<float> inv_std;                // per channel: 1 / sqrt(v + Epsilon)
-  std::vector<double> unbiased_var;          // per channel, training only
-  std::vector<double> plane_a, plane_b;      // per (example, channel) partial sums
-  std::vector<float> center;                 // per channel: the point sums are taken about
-  std::vector<double> var;                   // per channel: the batch variance
-  std::vector<double> channel_a, channel_b;  // per channel: the sums about center
-  std::vector<double> sum_dy, sum_dy_xhat;   // per channel, backward
+  bool training = false;                    // the mode of the last forward
+  bool pending_update = false;              // batch statistics not yet committed
+  int64_t count = 0;                        // values per channel (batch × spatial positions)
+  std::vector<double> mean;                 // per channel: the mean used by the last forward
+  std::vector<float> inv_std;               // per channel: 1 / sqrt(v + Epsilon)
+  std::vector<double> var;                  // per channel: the batch variance
+  std::vector<double> unbiased_var;         // per channel, training only
+  std::vector<double> sum_dy, sum_dy_xhat;  // per channel, backward
+  kernels::StatsScratch scratch;
 };
-
-// Reduces per-(example, channel) partial sums over the batch, in a fixed order
-// so that the result does not depend on the thread count.
-void reduce_planes(const std::vector<double>& planes, int64_t batch, int64_t channels,
-                   std::vector<double>& out) {
-  out.assign(static_cast<size_t>(channels), 0.0);
-  for (int64_t e = 0; e < batch; ++e)
-    for (int64_t c = 0; c < channels; ++c)
-      out[c] += planes[e * channels + c];
-}
 
 }  // namespace
 
@@ -134,42 +122,9 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   const float* xd = x.data();
 
   if (training) {
-    // Per plane, Σ (x − c) and Σ (x − c)² about a first guess c at the
-    // channel's mean (vectorized, exact for a large mean when c is close);
-    // reduced over the batch in a fixed order. A channel whose guess was
-    // poor is summed again about the mean found.
-    work->center.resize(static_cast<size_t>(channels));
-    work->plane_a.resize(static_cast<size_t>(planes));
-    work->plane_b.resize(static_cast<size_t>(planes));
     work->var.resize(static_cast<size_t>(channels));
-    for (int64_t c = 0; c < channels; ++c)
-      work->center[c] = plane_sums::first_mean(xd + c * n, n);
-    for (int pass = 0; pass < 2; ++pass) {
-      parallel_for(planes, [&](int64_t p) {
-        const int64_t c = p % channels;
-        if (pass == 1 && work->var[c] >= 0) return;  // exact already
-        plane_sums::centered_sums(xd + p * n, n, work->center[c], work->plane_a[p],
-                                  work->plane_b[p]);
-      });
-      reduce_planes(work->plane_a, batch, channels, work->channel_a);
-      reduce_planes(work->plane_b, batch, channels, work->channel_b);
-      bool again = false;
-      for (int64_t c = 0; c < channels; ++c) {
-        if (pass == 1 && work->var[c] >= 0) continue;
-        double mean, var;
-        const bool exact =
-            plane_sums::variance_from_sums(work->center[c], work->channel_a[c], work->channel_b[c],
-                                           static_cast<double>(count), mean, var);
-        work->mean[c] = mean;
-        // −1 marks a channel to sum again (pass 0 only; then it is taken as is).
-        work->var[c] = exact || pass == 1 ? var : -1;
-        if (!exact && pass == 0) {
-          work->center[c] = static_cast<float>(mean);
-          again = true;
-        }
-      }
-      if (!again) break;
-    }
+    kernels::channel_moments(xd, batch, channels, n, work->mean.data(), work->var.data(),
+                             work->scratch);
     work->unbiased_var.resize(static_cast<size_t>(channels));
     for (int64_t c = 0; c < channels; ++c) {
       const double var = work->var[c];
@@ -190,17 +145,8 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   float* yd = y.data();
   parallel_for(planes, [&](int64_t p) {
     const int64_t c = p % channels;
-    const float* xp = xd + p * n;
-    float* yp = yd + p * n;
-    const double mean = work->mean[c];
-    const double inv_std = work->inv_std[c];
-    const float scale = static_cast<float>(gamma[c] * inv_std);
-    // x − m in float loses nothing when m is split in a float part m_hi, which
-    // cancels exactly against x, and the small rest, folded into the shift.
-    const float mean_hi = static_cast<float>(mean);
-    const float shift = static_cast<float>(beta[c] - (mean - mean_hi) * gamma[c] * inv_std);
-    for (int64_t i = 0; i < n; ++i)
-      yp[i] = (xp[i] - mean_hi) * scale + shift;
+    kernels::normalize_run(xd + p * n, yd + p * n, n, work->mean[c], work->inv_std[c], gamma[c],
+                           beta[c]);
   });
 }
 
@@ -217,24 +163,13 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
   if (dy.shape() != x.shape())
     throw Error("Output gradient: expected shape " + to_string(x.shape()) + ", got " +
                 to_string(dy.shape()));
-  work->plane_a.resize(static_cast<size_t>(planes));
-  work->plane_b.resize(static_cast<size_t>(planes));
+  work->sum_dy.resize(static_cast<size_t>(channels));
+  work->sum_dy_xhat.resize(static_cast<size_t>(channels));
   const float* xd = x.data();
   const float* dyd = dy.data();
-
-  // Per plane: Σ dy and Σ dy·x̂, with x̂ = (x − m_hi)·inv_std − lo as in forward.
-  parallel_for(planes, [&](int64_t p) {
-    const int64_t c = p % channels;
-    const float inv_std = work->inv_std[c];
-    const float mean_hi = static_cast<float>(work->mean[c]);
-    const float lo = static_cast<float>((work->mean[c] - mean_hi) * inv_std);
-    plane_sums::sum2(
-        n, xd + p * n, dyd + p * n, [](auto, auto g) { return g; },
-        [=](auto v, auto g) { return g * ((v - mean_hi) * inv_std - lo); }, work->plane_a[p],
-        work->plane_b[p]);
-  });
-  reduce_planes(work->plane_a, batch, channels, work->sum_dy);
-  reduce_planes(work->plane_b, batch, channels, work->sum_dy_xhat);
+  // Per channel: Σ dy and Σ dy·x̂, with x̂ as in forward.
+  kernels::channel_grad_sums(xd, dyd, batch, channels, n, work->mean.data(), work->inv_std.data(),
+                             work->sum_dy.data(), work->sum_dy_xhat.data(), work->scratch);
   const std::vector<double>& sum_dy = work->sum_dy;
   const std::vector<double>& sum_dy_xhat = work->sum_dy_xhat;
 
@@ -270,12 +205,9 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
     const float inv_std = work->inv_std[c];
     const float g = gamma[c] * inv_std;
     if (training) {
-      const float mean_hi = static_cast<float>(work->mean[c]);
-      const float lo = static_cast<float>((work->mean[c] - mean_hi) * inv_std);
-      const float mean_dy = static_cast<float>(sum_dy[c] / count);
-      const float mean_dyx = static_cast<float>(sum_dy_xhat[c] / count);
-      for (int64_t i = 0; i < n; ++i)
-        dxp[i] = g * (gp[i] - mean_dy - ((xp[i] - mean_hi) * inv_std - lo) * mean_dyx);
+      kernels::normalize_grad_run(xp, gp, dxp, n, kernels::Xhat(work->mean[c], inv_std), g,
+                                  static_cast<float>(sum_dy[c] / count),
+                                  static_cast<float>(sum_dy_xhat[c] / count));
     } else {
       for (int64_t i = 0; i < n; ++i)
         dxp[i] = g * gp[i];

@@ -1,4 +1,5 @@
-// Sums over contiguous runs of floats for the normalization layers:
+// Sums over contiguous runs of floats (the normalization statistics, the
+// convolution's bias gradient), and the explicit vectors the kernels use:
 // vectorized (explicit 16-float vectors, GCC/Clang vector extensions, which
 // the compiler maps to whatever SIMD the machine has), exact enough (each
 // vector lane sums a short block in float; blocks are added in double) and
