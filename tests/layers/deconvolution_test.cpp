@@ -453,11 +453,15 @@ TEST_CASE("DeconvolutionLayer in a net: NetInitialize and a JSON round trip") {
   for (float b : net.layer(0).array("Biases")->values())
     CHECK(b == 0.0f);
   CHECK(net.layer(1).array("Weights")->shape() == Dims{4, 1, 2});
-  // Xavier with Weights read as [in, out, k…]: fan_in 3·3, fan_out 4·3.
+  // Kaiming with Weights read as [in, out, k…]: fan_in = in·k = 64·3 (not
+  // out·k = 12, as PyTorch's ConvTranspose default would take it).
+  NetChain wide({DeconvolutionLayer(4, 3)}, Input({64, 5}));
+  NetInitialize(wide, {.method = InitMethod::Kaiming, .seed = 3});
+  const Tensor& ww = *wide.layer(0).array("Weights");
   double sum2 = 0;
-  for (float v : w.values())
+  for (float v : ww.values())
     sum2 += double(v) * v;
-  CHECK(std::sqrt(sum2 / w.size()) == doctest::Approx(std::sqrt(2.0 / (9 + 12))).epsilon(0.5));
+  CHECK(std::sqrt(sum2 / ww.size()) == doctest::Approx(std::sqrt(2.0 / 192)).epsilon(0.1));
 
   const nlohmann::json written = net_to_json(net);
   CHECK(written["layers"][0]["type"] == "DeconvolutionLayer");
