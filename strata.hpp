@@ -16,6 +16,7 @@
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
 #include "layers/convolution.hpp"
+#include "layers/deconvolution.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"

@@ -8,6 +8,7 @@
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
 #include "layers/convolution.hpp"
+#include "layers/deconvolution.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
@@ -38,6 +39,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"InstanceNormalizationLayer", &create<InstanceNormalizationLayer>},
       {"BatchNormalizationLayer", &create<BatchNormalizationLayer>},
       {"ConvolutionLayer", &create<ConvolutionLayer>},
+      {"DeconvolutionLayer", &create<DeconvolutionLayer>},
       {"LinearLayer", &create<LinearLayer>},
       {"ElementwiseLayer", &create<ElementwiseLayer>},
       {"PoolingLayer", &create<PoolingLayer>},

@@ -10,6 +10,7 @@
 #include "core/threads.hpp"
 #include "examples/digits/digits_net.hpp"
 #include "graph/net_chain.hpp"
+#include "layers/deconvolution.hpp"
 #include "support/gradcheck.hpp"
 #include "train/initialize.hpp"
 #include "train/net_train.hpp"
@@ -105,4 +106,48 @@ TEST_CASE("NetTrain allocates nothing per round once warm (quiet, no validation)
   NetTrain(net, data, options, sgd);
   counting = false;
   CHECK(allocations.load() == 0);
+}
+
+TEST_CASE("a warm DeconvolutionLayer forward and backward allocate nothing, on every path") {
+  // GEMMs and col2im (stride 2), the direct kernel (stride 1, wide rows),
+  // small images through index maps, tiled GEMMs.
+  const std::pair<DeconvolutionLayer, Dims> cases[] = {
+      {DeconvolutionLayer(16, 3).stride(2).padding_size(1).output_padding(1), {8, 32, 16, 16}},
+      {DeconvolutionLayer(6, {3, 3}).padding_size(1).channel_groups(2), {3, 4, 6, 24}},
+      {DeconvolutionLayer(4, 2).dilation(2), {9, 3, 3, 4}},
+      {DeconvolutionLayer(32, 3).stride(2), {2, 4, 16, 16}},
+  };
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    const int before = num_threads();
+    set_num_threads(threads);
+    for (auto [layer, shape] : cases) {
+      CAPTURE(layer.options().dump());
+      layer.constrain_input(0, Shape(Dims(shape.begin() + 1, shape.end())));
+      layer.infer_shapes();
+      layer.set_array("Weights", random_tensor(layer.arrays()[0].shape.dims(), 1));
+      layer.set_array("Biases", random_tensor(layer.arrays()[1].shape.dims(), 2));
+      const Tensor x = random_tensor(shape, 3);
+      Tensor y, dx, dw, db;
+      auto ws = layer.make_workspace();
+      const Tensor* in[] = {&x};
+      Tensor* out[] = {&y};
+      layer.forward(in, out, ws.get(), RunContext{});
+      const Tensor dy = random_tensor(y.shape(), 4);
+      const Tensor* outc[] = {&y};
+      const Tensor* gout[] = {&dy};
+      Tensor* gin[] = {&dx};
+      Tensor* garr[] = {&dw, &db};
+      auto step = [&] {
+        layer.forward(in, out, ws.get(), RunContext{});
+        layer.backward(in, outc, gout, ws.get(), gin, garr);
+      };
+      step();
+      CHECK(count_allocations([&] {
+              for (int s = 0; s < 3; ++s)
+                step();
+            }) == 0);
+    }
+    set_num_threads(before);
+  }
 }
