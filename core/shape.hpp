@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,5 +74,25 @@ DimCount count_dims(const Shape& shape);
 
 // Does a concrete tensor shape fit what is known of a shape?
 bool fits(const Dims& dims, const Shape& shape);
+
+// ---- Broadcasting (NumPy rules), of per-example shapes
+// Shapes are aligned at the right; where one has a dimension of 1 (or no
+// dimension at all) and another has n, the 1 repeats to n. The result has
+// the largest rank.
+
+// The shape the given shapes broadcast to, as far as it is known. Throws an
+// Error when two known dimensions differ and neither is 1:
+// "[3, 4] and [5, 4] do not broadcast: dimension 0 is 3 and 5".
+Shape broadcast(const Shape& a, const Shape& b);
+Shape broadcast(std::span<const Shape> shapes);
+
+// Inference both ways for output = broadcast(inputs...): refines what is
+// known of each input and of the output, and throws an Error on a conflict.
+// From the output to the inputs: an output of known rank bounds the inputs'
+// ranks (and fixes the one input of unknown rank when no other reaches it);
+// an output dimension of 1 makes it 1 in every input; one that is not 1 must
+// come from some input, and fixes that input's dimension when only one input
+// can provide it. Returns whether anything became known.
+bool infer_broadcast(std::span<Shape> inputs, Shape& output);
 
 }  // namespace strata
