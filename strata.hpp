@@ -26,6 +26,7 @@
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
 #include "layers/spatial.hpp"
+#include "layers/threading.hpp"
 #include "layers/total.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/checkpoint.hpp"

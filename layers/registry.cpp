@@ -15,6 +15,7 @@
 #include "layers/pooling.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
+#include "layers/threading.hpp"
 #include "layers/total.hpp"
 
 namespace strata {
@@ -42,6 +43,7 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"DropoutLayer", &create<DropoutLayer>},
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
+      {"ThreadingLayer", &create<ThreadingLayer>},
   };
   return t;
 }
