@@ -6,6 +6,8 @@
 #include "core/error.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
+#include "layers/constant_plus.hpp"
+#include "layers/constant_times.hpp"
 #include "layers/convolution.hpp"
 #include "layers/dropout.hpp"
 #include "layers/elementwise.hpp"
@@ -44,6 +46,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"TotalLayer", &create<TotalLayer>},
       {"CatenateLayer", &create<CatenateLayer>},
       {"ThreadingLayer", &create<ThreadingLayer>},
+      {"ConstantTimesLayer", &create<ConstantTimesLayer>},
+      {"ConstantPlusLayer", &create<ConstantPlusLayer>},
   };
   return t;
 }
