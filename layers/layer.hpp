@@ -215,6 +215,11 @@ class Layer {
   // come from outside.
   virtual void forget_inferred_shapes();
   bool constrain_array(size_t i, const Shape& shape, std::string_view why = {});
+  // Checks the dims of a value for array i before set_array stores it, and
+  // throws an Error naming the array if it may not have them. By default they
+  // must fit what inference knows of its shape; a layer whose array may take
+  // any of several shapes (ConstantTimesLayer's Scaling) checks its own rule.
+  virtual void check_array_dims(size_t i, const Dims& dims) const;
   // A present array (forward/backward only run when all are present).
   const Tensor& array_value(size_t i) const { return *arrays_[i].value; }
 
