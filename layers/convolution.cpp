@@ -7,8 +7,7 @@
 #include <span>
 
 #include "core/error.hpp"
-#include "kernels/direct_conv.hpp"
-#include "kernels/gemm_conv.hpp"
+#include "kernels/conv.hpp"
 #include "kernels/transposed_conv.hpp"
 #include "layers/option.hpp"
 
@@ -253,16 +252,7 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
   ConvWorkspace local;
   kernels::ConvScratch& work = (ws ? static_cast<ConvWorkspace*>(ws) : &local)->scratch;
   const float* bias = biases() ? array_value(kBiases).data() : nullptr;
-  if (p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kernels::kMinPaddedRow) {
-    // Stride 1 and rows of a vector or more: the direct kernel.
-    work.packed.resize(static_cast<size_t>(weights.size()));
-    kernels::pack_direct_weights(weights.data(), p.groups, p.in_per_group, p.out_per_group,
-                                 p.geo.kernel_size(), work.packed.data());
-    kernels::direct_convolution(p.geo, p.batch, p.groups, x.data(), p.in_per_group,
-                                work.packed.data(), p.out_per_group, bias, y.data(), work.padded);
-    return;
-  }
-  kernels::gemm_conv_forward(p, x.data(), weights.data(), bias, y.data(), work);
+  kernels::convolution_forward(p, x.data(), weights.data(), bias, y.data(), work);
 }
 
 void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
