@@ -110,6 +110,19 @@ bool Layer::constrain_array(size_t i, const Shape& shape, std::string_view why) 
   return constrain(arrays_.at(i).shape, shape, arrays_[i].name, why);
 }
 
+Layer& Layer::input(const Shape& shape) {
+  try {
+    if (inputs_.size() != 1)
+      throw Error("input(): this layer has " + std::to_string(inputs_.size()) +
+                  " input ports; constrain them by name with constrain_input");
+    constrain_input(0, shape, "declared");
+    infer_shapes();
+  } catch (Error& e) {
+    throw e.add_context(describe());
+  }
+  return *this;
+}
+
 void Layer::set_input_count(size_t /*n*/) {
   throw Error(type() + " takes a fixed number of inputs (" + std::to_string(inputs_.size()) + ")");
 }
