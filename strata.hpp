@@ -42,6 +42,7 @@
 #include "serialization/npy.hpp"
 #include "serialization/tensor_json.hpp"
 #include "train/initialize.hpp"
+#include "train/learning_rate_multipliers.hpp"
 #include "train/loss.hpp"
 #include "train/loss_plot.hpp"
 #include "train/net_train.hpp"
