@@ -12,6 +12,7 @@
 #include "graph/net_chain.hpp"
 #include "graph/net_graph.hpp"
 #include "graph/summary.hpp"
+#include "graph/surgery.hpp"
 #include "layers/aggregation.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
