@@ -78,6 +78,17 @@ void run_extract(const ExtractArgs& args) {
       }
       return;
     }
+    case NetPathKind::Port: {
+      if (!args.output.empty()) check_json_output(args.output, "a port's shape");
+      const std::string text = NetExtractPortShape(*net, args.path).to_string() + "\n";
+      if (args.output.empty()) {
+        std::cout << text;
+      } else {
+        write_file_atomically(args.output, text);
+        std::cout << "wrote " << args.output << " (" << args.path << ")\n";
+      }
+      return;
+    }
     case NetPathKind::Layer: {
       if (!args.output.empty()) check_json_output(args.output, "a layer");
       const Layer& layer = NetExtractLayer(*net, args.path);
@@ -105,8 +116,9 @@ void add_extract_command(CLI::App& app) {
                   "without it, JSON on standard output")
       ->type_name("FILE");
   cmd->footer(
-      "A path is names joined by '/', a chain's unnamed layers by their position:\n"
-      "\"conv1/Weights\", \"2/Gamma\", \"block1/norm/Epsilon\", \"conv1\". An array is\n"
+      "A path is names joined by '/', layers also by their 1-based position:\n"
+      "\"conv1/Weights\", \"2/Gamma\", \"block1/norm/Epsilon\", \"conv1/Output\" (a port's\n"
+      "shape, printed as [16, 8, 8]), \"conv1\". An array is\n"
       "written as .npy or .json by the suffix of -o, or printed as JSON; an option's\n"
       "value is printed (or written) as JSON; a layer is written as a net file of its\n"
       "own. A path that does not exist is an error listing what there is.\n\n"
@@ -115,6 +127,7 @@ void add_extract_command(CLI::App& app) {
       "  strata extract trained.json norm1/Gamma            (prints {\"shape\": ..., \"data\": "
       "...})\n"
       "  strata extract net.json norm1/Epsilon              (prints 1e-05)\n"
+      "  strata extract net.json conv1/Output               (prints [16, 8, 8])\n"
       "  strata extract trained.json conv1 -o conv1.json    (a net file holding the layer)");
   cmd->callback([args] { run_extract(*args); });
 }

@@ -17,7 +17,8 @@
 
 namespace {
 
-constexpr std::string_view kCommands[] = {"info", "init", "apply", "extract", "train", "evaluate"};
+constexpr std::string_view kCommands[] = {"info",  "init",     "apply", "extract",
+                                          "train", "evaluate", "edit"};
 
 // Messages are printed as one line (a multi-line library message would not
 // read as `strata: file: problem`).
@@ -57,6 +58,7 @@ int run(int argc, char** argv) {
   strata::cli::add_extract_command(app);
   strata::cli::add_train_command(app);
   strata::cli::add_evaluate_command(app);
+  strata::cli::add_edit_command(app);
 
   // CLI11 would call an unknown command "an argument not expected", and an
   // unknown option before the command "a subcommand is required"; say it plainly.

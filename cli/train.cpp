@@ -53,6 +53,8 @@ struct TrainArgs {
   bool quiet = false;
   std::string checkpoint;
   std::string resume;
+  std::string multipliers;  // --learning-rate-multipliers
+  std::string freeze;       // --freeze
 };
 
 // Which of the options with no usable default were given.
@@ -112,6 +114,8 @@ nlohmann::json settings_of(const TrainArgs& a, double initial_rate, LossFunction
           {"shuffle", !a.no_shuffle},
           {"validation_split", a.validation_split},
           {"input_scale", a.input_scale},
+          {"learning_rate_multipliers", a.multipliers},
+          {"freeze", a.freeze},
           {"net", a.net}};
 }
 
@@ -127,11 +131,39 @@ void apply_settings(TrainArgs& a, const nlohmann::json& s, const std::string& fi
     a.validation_split = s.at("validation_split").get<double>();
     a.input_scale = s.at("input_scale").get<double>();
     a.net = s.at("net").get<std::string>();
+    // Absent in checkpoints from before freezing existed.
+    a.multipliers = s.value("learning_rate_multipliers", "");
+    a.freeze = s.value("freeze", "");
   } catch (const nlohmann::json::exception&) {
     throw Error(file +
                 ": the checkpoint has no strata train settings (was it written by "
                 "strata train --checkpoint?)");
   }
+}
+
+// --freeze A,B means A=0,B=0, and comes before --learning-rate-multipliers
+// (the first match wins).
+LearningRateMultipliers multipliers_of(const TrainArgs& a) {
+  LearningRateMultipliers rules;
+  try {
+    if (!a.freeze.empty()) {
+      std::string text;  // "A,B" as "A=0,B=0"
+      for (char c : a.freeze)
+        text += c == ',' ? std::string("=0,") : std::string(1, c);
+      for (auto& rule : parse_learning_rate_multipliers(text + "=0"))
+        rules.push_back(std::move(rule));
+    }
+  } catch (Error& e) {
+    throw e.add_context("--freeze");
+  }
+  try {
+    if (!a.multipliers.empty())
+      for (auto& rule : parse_learning_rate_multipliers(a.multipliers))
+        rules.push_back(std::move(rule));
+  } catch (Error& e) {
+    throw e.add_context("--learning-rate-multipliers");
+  }
+  return rules;
 }
 
 std::string format(const char* pattern, double v) {
@@ -253,6 +285,7 @@ void run_train(TrainArgs args, const Given& given) {
     }
   }
   options.loss = loss;
+  options.learning_rate_multipliers = multipliers_of(args);
   const Dataset data = read_dataset(*net, args.data, args.input_scale);
   check_targets(*net, data, loss, args.data);
   if (!args.validation.data.empty()) {
@@ -378,6 +411,14 @@ void add_train_command(CLI::App& app) {
                   "Multiply every input value by this (e.g. 0.0625 for 0..16 pixels)")
       ->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "No line per round and no progress bar");
+  cmd->add_option("--learning-rate-multipliers", args->multipliers,
+                  "Scale the learning rate by path: PATTERN=R,... with a layer (conv1), a "
+                  "path (block1/norm), a position (3), a prefix (conv*) or _ for the rest; "
+                  "the first match wins, the rest get 1; 0 freezes")
+      ->type_name("RULES");
+  cmd->add_option("--freeze", args->freeze,
+                  "Freeze these layers or paths (patterns as above): A,B is A=0,B=0")
+      ->type_name("PATTERNS");
   cmd->add_option("--checkpoint", args->checkpoint,
                   "After every round, save the net, the optimizer state and the position "
                   "here (atomically), for --resume")
@@ -404,14 +445,17 @@ void add_train_command(CLI::App& app) {
       "      --method SGD --learning-rate 0.1 --momentum 0.9 --schedule Cosine -o trained.json\n"
       "  strata train net.json --data x.npy --targets y.npy --loss MeanSquared -o trained.json\n"
       "  strata train net.json --data train.csv --checkpoint ck.json -o trained.json\n"
-      "  strata train --resume ck.json --data train.csv -o trained.json\n\n"
+      "  strata train --resume ck.json --data train.csv -o trained.json\n"
+      "  strata train net.json --data few.csv --freeze 'conv*,norm*' -o tuned.json\n"
+      "  strata train net.json --data few.csv --learning-rate-multipliers 'fc=1,_=0' -o "
+      "tuned.json\n\n"
       "SIGINT (Ctrl-C) or SIGTERM stops training after the current batch, saves the\n"
       "state to --checkpoint (or OUT.checkpoint.json) and exits with code 130;\n"
       "--resume then reaches the same net as a training that was never stopped.");
-  for (const char* name :
-       {"--rounds", "--batch-size", "--method", "--learning-rate", "--momentum", "--l2",
-        "--gradient-clipping", "--schedule", "--step-size", "--gamma", "--loss", "--seed",
-        "--no-shuffle", "--validation-split", "--input-scale"})
+  for (const char* name : {"--rounds", "--batch-size", "--method", "--learning-rate", "--momentum",
+                           "--l2", "--gradient-clipping", "--schedule", "--step-size", "--gamma",
+                           "--loss", "--seed", "--no-shuffle", "--validation-split",
+                           "--input-scale", "--learning-rate-multipliers", "--freeze"})
     given.resumable.push_back(cmd->get_option(name));
   cmd->callback([args, given] { run_train(*args, given); });
 }

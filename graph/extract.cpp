@@ -30,6 +30,10 @@ std::string listing(const Layer& layer) {
   const auto options = layer.options();
   for (const auto& [key, value] : options.items())
     add(key);
+  for (const auto& port : layer.inputs())
+    add(port.name);
+  for (const auto& port : layer.outputs())
+    add(port.name);
   return s.empty() ? "nothing" : s;
 }
 
@@ -49,12 +53,22 @@ Found resolve(Layer& net, std::string_view path) {
     const std::string& part = parts[i];
     const bool last = i + 1 == parts.size();
     bool found = false;
-    for (auto& [name, child] : current->children())
+    const auto children = current->children();
+    for (auto& [name, child] : children)
       if (name == part) {
         current = child;
         found = true;
         break;
       }
+    // A position, when no layer has that name.
+    if (!found && !part.empty() && part.size() < 10 &&
+        part.find_first_not_of("0123456789") == std::string::npos) {
+      const size_t k = std::stoul(part);
+      if (k >= 1 && k <= children.size()) {
+        current = children[k - 1].second;
+        found = true;
+      }
+    }
     if (found) {
       where += "/" + part;
       continue;
@@ -63,6 +77,10 @@ Found resolve(Layer& net, std::string_view path) {
       for (const auto& a : current->arrays())
         if (a.name == part) return {Kind::Array, current, part};
       if (current->options().contains(part)) return {Kind::Option, current, part};
+      for (const auto& port : current->inputs())
+        if (port.name == part) return {Kind::Port, current, part};
+      for (const auto& port : current->outputs())
+        if (port.name == part) return {Kind::Port, current, part};
     }
     throw Error("no \"" + part + "\" in " + where + " (it has: " + listing(*current) + ")");
   }
@@ -81,6 +99,8 @@ Tensor NetExtract(const Layer& net, std::string_view path) {
     throw Error("\"" + std::string(path) + "\" is a layer; use NetExtractLayer");
   if (f.kind == Kind::Option)
     throw Error("\"" + std::string(path) + "\" is an option; use NetExtractOption");
+  if (f.kind == Kind::Port)
+    throw Error("\"" + std::string(path) + "\" is a port; use NetExtractPortShape");
   const Tensor* t = f.layer->array(f.name);
   if (!t) throw Error(std::string(path) + " is not initialized (call NetInitialize first)");
   return *t;
@@ -100,6 +120,14 @@ nlohmann::json NetExtractOption(const Layer& net, std::string_view path) {
   const Found f = resolve(const_cast<Layer&>(net), path);
   if (f.kind != Kind::Option) throw Error("\"" + std::string(path) + "\" is not an option");
   return f.layer->options()[f.name];
+}
+
+Shape NetExtractPortShape(const Layer& net, std::string_view path) {
+  const Found f = resolve(const_cast<Layer&>(net), path);
+  if (f.kind != Kind::Port) throw Error("\"" + std::string(path) + "\" is not a port");
+  for (const auto& port : f.layer->inputs())
+    if (port.name == f.name) return port.shape;
+  return f.layer->outputs()[f.layer->output_index(f.name)].shape;
 }
 
 std::vector<std::pair<std::string, Tensor>> NetExtractArrays(const Layer& net) {

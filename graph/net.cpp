@@ -20,6 +20,7 @@ struct NetWorkspace : Workspace {
   // Kept here so that a step allocates nothing once warm.
   std::vector<std::vector<char>> filled;  // per node, per output: gradient received
   std::vector<char> in_filled;            // per net input: gradient received
+  std::vector<char> needed;               // per node: its backward has work to do
   std::vector<const Tensor*> args, outs, gouts;
   std::vector<Tensor*> results, gins;
 };
@@ -322,6 +323,7 @@ std::unique_ptr<Workspace> Net::make_workspace() const {
     ws->filled.emplace_back(n.layer->outputs().size(), 0);
   }
   ws->in_filled.assign(inputs_.size(), 0);
+  ws->needed.assign(nodes_.size(), 0);
   return ws;
 }
 
@@ -398,6 +400,28 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
       flag = 1;
     }
   };
+  // A layer's backward is needed when a gradient of one of its arrays is
+  // wanted, or a layer before it (or a net input) wants one: with frozen
+  // layers (null array gradients) at the start of a chain, their backward
+  // and the input gradients feeding it are skipped altogether.
+  auto array_grads = [&](size_t k) {
+    const size_t count = array_offset_[k + 1] - array_offset_[k];
+    return array_grad.size() >= array_offset_[k] + count
+               ? array_grad.subspan(array_offset_[k], count)
+               : Outputs{};
+  };
+  auto source_wants = [&](const Source& s) {
+    return s.node != kNetPort ? ws->needed[s.node] != 0
+                              : s.port < in_grad.size() && in_grad[s.port] != nullptr;
+  };
+  for (size_t k : order_) {
+    bool needed = false;
+    for (const Tensor* g : array_grads(k))
+      needed |= g != nullptr;
+    for (const auto& s : nodes_[k].sources)
+      needed |= source_wants(s);
+    ws->needed[k] = needed;
+  }
   for (size_t i = 0; i < output_sources_.size(); ++i)
     deliver(output_sources_[i], *out_grad[i], nullptr);
 
@@ -407,6 +431,7 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
   auto& gins = ws->gins;
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     const size_t k = *it;
+    if (!ws->needed[k]) continue;
     const Node& n = nodes_[k];
     args.clear();
     outs.clear();
@@ -425,15 +450,9 @@ void Net::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws_bas
       gouts.push_back(&ws->grads[k][j]);
     }
     for (size_t p = 0; p < n.sources.size(); ++p) {
-      const Source& s = n.sources[p];
-      const bool wanted =
-          s.node != kNetPort || (s.port < in_grad.size() && in_grad[s.port] != nullptr);
-      gins.push_back(wanted ? &ws->scratch[k][p] : nullptr);
+      gins.push_back(source_wants(n.sources[p]) ? &ws->scratch[k][p] : nullptr);
     }
-    const size_t count = array_offset_[k + 1] - array_offset_[k];
-    Outputs sub = array_grad.size() >= array_offset_[k] + count
-                      ? array_grad.subspan(array_offset_[k], count)
-                      : Outputs{};
+    const Outputs sub = array_grads(k);
     try {
       n.layer->backward(args, outs, gouts, ws->children[k].get(), gins, sub);
     } catch (Error& e) {

@@ -223,7 +223,11 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   if (!net.missing_arrays().empty()) NetInitialize(net, {.seed = options.seed});
   TrainResult result;
   result.loss = options.loss ? *options.loss : default_loss(net);
-  TrainingStep step(net, optimizer, result.loss);
+  TrainingStep step(
+      net, optimizer, result.loss,
+      options.learning_rate_multipliers.empty()
+          ? std::vector<double>{}
+          : resolve_learning_rate_multipliers(net, options.learning_rate_multipliers));
   const Rng dropout_root = root.derive(1), shuffle_root = root.derive(2);
   const int64_t n = data->size();
   std::vector<int64_t> order(static_cast<size_t>(n));

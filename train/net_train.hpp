@@ -22,6 +22,7 @@
 
 #include "core/tensor.hpp"
 #include "layers/layer.hpp"
+#include "train/learning_rate_multipliers.hpp"
 #include "train/loss.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
@@ -121,6 +122,16 @@ struct TrainOptions {
   // Told of every batch and round, and may stop the training
   // (train/observer.hpp); replaces the default TerminalProgress. Not owned.
   TrainObserver* observer = nullptr;
+  // Learning-rate multipliers by path, first match wins, the rest 1
+  // (Wolfram's LearningRateMultipliers; train/learning_rate_multipliers.hpp):
+  // {{"conv*", 0}, {"head", 2}} or {{"head", 1}, {"_", 0}}. 0 freezes: the
+  // arrays stay bit-identical (no weight decay, no momentum), their
+  // gradients are not computed, and no backward runs through the layers
+  // before the first one that trains; a frozen BatchNormalizationLayer keeps
+  // its moving statistics (it still normalizes by batch statistics while
+  // training, as a PyTorch module with requires_grad off does). A pattern
+  // that matches no array is an Error naming it.
+  LearningRateMultipliers learning_rate_multipliers{};
   // Where to start: resuming from a checkpoint. Each round's order and each
   // batch's dropout masks depend only on the seed, the round and the batch,
   // so a resumed training (with the net and optimizer state saved at that

@@ -81,12 +81,19 @@ void Optimizer::set_gradient_clipping(double max_norm) {
   gradient_clipping_ = max_norm;
 }
 
-void Optimizer::step(std::span<Tensor* const> parameters,
-                     std::span<const Tensor* const> gradients) {
+void Optimizer::step(std::span<Tensor* const> parameters, std::span<const Tensor* const> gradients,
+                     std::span<const float> rate_multipliers) {
   const size_t count = parameters.size();
   if (gradients.size() != count)
     throw Error(std::to_string(count) + " parameters but " + std::to_string(gradients.size()) +
                 " gradients");
+  if (!rate_multipliers.empty() && rate_multipliers.size() != count)
+    throw Error(std::to_string(count) + " parameters but " +
+                std::to_string(rate_multipliers.size()) + " learning-rate multipliers");
+  for (size_t i = 0; i < rate_multipliers.size(); ++i)
+    if (!(rate_multipliers[i] >= 0) || !std::isfinite(rate_multipliers[i]))
+      throw Error("the learning-rate multiplier of parameter " + std::to_string(i) + " is " +
+                  number(rate_multipliers[i]) + "; expected a number of at least 0");
   if (!shapes_.empty() && shapes_.size() != count)
     throw Error(std::to_string(count) + " parameters, but the optimizer's state is for " +
                 std::to_string(shapes_.size()) +
@@ -117,7 +124,9 @@ void Optimizer::step(std::span<Tensor* const> parameters,
     for (const Tensor* p : parameters)
       shapes_.push_back(p->shape());
   ++steps_;
+  multipliers_ = rate_multipliers;
   update(parameters, gradients, scale);
+  multipliers_ = {};
 }
 
 OptimizerState Optimizer::state() const {
@@ -268,7 +277,7 @@ std::vector<Optimizer::Buffer> SGD::buffers() {
 
 void SGD::update(std::span<Tensor* const> parameters, std::span<const Tensor* const> gradients,
                  float scale) {
-  const auto lr = static_cast<float>(Optimizer::learning_rate());
+  const auto base_lr = static_cast<float>(Optimizer::learning_rate());
   const auto mu = static_cast<float>(momentum_);
   const auto l2 = static_cast<float>(l2_);
   const bool decay = l2_ != 0;
@@ -279,6 +288,8 @@ void SGD::update(std::span<Tensor* const> parameters, std::span<const Tensor* co
     float* p = parameters[i]->data();
     const float* g = gradients[i]->data();
     const int64_t n = parameters[i]->size();
+    // η·r, exactly η when r = 1: a multiplier of 1 changes nothing.
+    const float lr = base_lr * rate_multiplier(i);
     if (momentum_ == 0) {
       parallel_for(
           n,
@@ -382,7 +393,7 @@ void Adam::update(std::span<Tensor* const> parameters, std::span<const Tensor* c
   const auto t = static_cast<double>(steps());
   const double bias_correction1 = 1 - std::pow(beta1_, t);
   const double bias_correction2 = 1 - std::pow(beta2_, t);
-  const auto step_size = static_cast<float>(Optimizer::learning_rate() / bias_correction1);
+  const auto base_step_size = static_cast<float>(Optimizer::learning_rate() / bias_correction1);
   const auto bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
   const auto b1 = static_cast<float>(beta1_), one_minus_b1 = static_cast<float>(1 - beta1_);
   const auto b2 = static_cast<float>(beta2_), one_minus_b2 = static_cast<float>(1 - beta2_);
@@ -395,6 +406,7 @@ void Adam::update(std::span<Tensor* const> parameters, std::span<const Tensor* c
     float* m = first_moment_[i].data();
     float* v = second_moment_[i].data();
     const int64_t n = parameters[i]->size();
+    const float step_size = base_step_size * rate_multiplier(i);
     parallel_for(
         n,
         [&](int64_t j) {

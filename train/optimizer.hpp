@@ -52,7 +52,11 @@ class Optimizer {
   // position (same shape). The state is kept per position, so every step must
   // pass the same parameters in the same order; a different count or shape
   // is an Error. Nothing is changed when an Error is thrown.
-  void step(std::span<Tensor* const> parameters, std::span<const Tensor* const> gradients);
+  // `rate_multipliers`, one per parameter (or empty: all 1), scale the
+  // learning rate of each parameter (Wolfram's LearningRateMultipliers): the
+  // step of parameter i is that of learning rate η·r_i. Each must be ≥ 0.
+  void step(std::span<Tensor* const> parameters, std::span<const Tensor* const> gradients,
+            std::span<const float> rate_multipliers = {});
 
   // The number of steps made (restored by set_state).
   int64_t steps() const { return steps_; }
@@ -98,6 +102,9 @@ class Optimizer {
   virtual void update(std::span<Tensor* const> parameters, std::span<const Tensor* const> gradients,
                       float scale) = 0;
 
+  // The learning-rate multiplier of parameter i in the step being made.
+  float rate_multiplier(size_t i) const { return multipliers_.empty() ? 1.0f : multipliers_[i]; }
+
   // Options shared by all methods, for options()/set_option().
   void add_common_options(nlohmann::json& options) const;
   bool set_common_option(const std::string& key, const nlohmann::json& value);
@@ -108,6 +115,7 @@ class Optimizer {
   int64_t steps_ = 0;
   // The parameter shapes the state belongs to; empty until known.
   std::vector<Dims> shapes_;
+  std::span<const float> multipliers_;  // during step() only
 };
 
 // Stochastic gradient descent, as torch.optim.SGD(lr, momentum, weight_decay)

@@ -24,8 +24,14 @@ namespace strata {
 class TrainingStep {
  public:
   // `net` (one input, one output, every array initialized) and `optimizer`
-  // are used in place and must outlive the step.
-  TrainingStep(Layer& net, Optimizer& optimizer, LossFunction loss);
+  // are used in place and must outlive the step. `rate_multipliers` has one
+  // learning-rate multiplier per array of net.all_arrays() (or is empty: all
+  // 1; see train/learning_rate_multipliers.hpp). An array with multiplier 0
+  // is frozen: the optimizer never sees it (no update, no weight decay, no
+  // momentum: it stays bit-identical), its gradient is not computed, and a
+  // state array (MovingMean) keeps its value.
+  TrainingStep(Layer& net, Optimizer& optimizer, LossFunction loss,
+               std::vector<double> rate_multipliers = {});
 
   // Trains on one batch (inputs [N, …], targets as the loss wants them);
   // returns the batch's loss, computed before the update. `rng` drives
@@ -47,6 +53,9 @@ class TrainingStep {
   std::vector<Tensor*> grad_ptrs_;         // null for arrays that are not trained
   std::vector<Tensor*> params_;            // the trainable arrays
   std::vector<const Tensor*> grad_views_;  // their gradients
+  std::vector<float> multipliers_;         // their learning-rate multipliers
+  std::vector<Tensor*> frozen_state_;      // state arrays kept as they are
+  std::vector<Tensor> frozen_values_;      // and their values
   std::vector<Tensor> snapshot_;           // the trainable arrays before the update
   Tensor output_, output_grad_;
 };

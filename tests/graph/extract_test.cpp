@@ -26,9 +26,9 @@ TEST_CASE("NetExtract reaches arrays, options and layers by path") {
   CHECK(all[3].first == "block1/norm/Beta");
 
   CHECK_THROWS_WITH_AS(NetExtract(net, "conv9/Weights"),
-                       "no \"conv9\" in NetChain (it has: 1, block1)", Error);
+                       "no \"conv9\" in NetChain (it has: 1, block1, Input, Output)", Error);
   CHECK_THROWS_WITH_AS(NetExtract(net, "block1/norm/Gama"),
-                       "no \"Gama\" in NetChain/block1/norm (it has: Gamma, Beta, Epsilon)", Error);
+                       "no \"Gama\" in NetChain/block1/norm (it has: Gamma, Beta, Epsilon, Input, Output)", Error);
   CHECK_THROWS_WITH_AS(NetExtract(net, "block1"), doctest::Contains("is a layer"), Error);
   CHECK_THROWS_WITH_AS(NetExtract(net, "1/Epsilon"), doctest::Contains("is an option"), Error);
   CHECK_THROWS_WITH_AS(NetExtract(net, "1//Gamma"), doctest::Contains("empty part"), Error);
@@ -42,7 +42,7 @@ TEST_CASE("net_path_kind tells layers, arrays and options apart") {
   CHECK(net_path_kind(net, "1/Gamma") == NetPathKind::Array);  // Automatic still counts
   CHECK(net_path_kind(net, "block1/norm/Epsilon") == NetPathKind::Option);
   CHECK_THROWS_WITH_AS(net_path_kind(net, "block2"),
-                       "no \"block2\" in NetChain (it has: 1, block1)", Error);
+                       "no \"block2\" in NetChain (it has: 1, block1, Input, Output)", Error);
 }
 
 TEST_CASE("NetReplaceArray checks the shape") {
