@@ -11,6 +11,7 @@
 #include "graph/net.hpp"
 #include "graph/net_chain.hpp"
 #include "graph/net_graph.hpp"
+#include "graph/dot.hpp"
 #include "graph/summary.hpp"
 #include "graph/surgery.hpp"
 #include "layers/aggregation.hpp"

@@ -62,6 +62,8 @@ class Net : public Layer {
   // Where the net's output port i comes from.
   struct Source;
   const Source& output_source(size_t i) const { return output_sources_.at(i); }
+  // Where input port `port` of layer i comes from.
+  const Source& input_source(size_t i, size_t port) const { return nodes_.at(i).sources.at(port); }
 
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::vector<ArrayRef> all_arrays() override;
