@@ -21,5 +21,6 @@ void add_apply_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
+void add_import_command(CLI::App& app);
 
 }  // namespace strata::cli

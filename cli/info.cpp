@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/files.hpp"
 #include "graph/summary.hpp"
 #include "serialization/net_json.hpp"
 
@@ -20,7 +21,7 @@ void add_info_command(CLI::App& app) {
       "Example:\n"
       "  strata info net.json");
   cmd->callback([net_file] {
-    const auto net = load_net(*net_file);
+    const auto net = load_net_file(*net_file);
     std::cout << NetSummary(*net);
     if (const auto missing = net->missing_arrays(); !missing.empty())
       std::cout << missing.size() << (missing.size() == 1 ? " array is" : " arrays are")
