@@ -198,7 +198,9 @@ void concat(Context& ctx) {
   for (size_t i = 0; i < ctx.input_count(); ++i)
     (ctx.is_constant(i) ? any_constant : any_computed) = true;
   const int64_t rank = onnx_rank(ctx.input(0));
-  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", 0), rank, "axis");
+  // Before opset 4 the axis was optional, 1 by default.
+  const int64_t axis =
+      normalize_axis(ctx, ctx.attr_int("axis", ctx.opset() < 4 ? 1 : 0), rank, "axis");
   if (any_computed) {
     if (any_constant) ctx.fail("joining constants and computed tensors is not supported");
     if (axis != 1)
@@ -429,12 +431,10 @@ void flatten(Context& ctx) {
     return set_reshaped(ctx, in, {outer, c->size() / std::max<int64_t>(outer, 1)});
   }
   const Computed& x = std::get<Computed>(in);
-  if (a == 0) ctx.fail("axis 0 would merge the batch dimension (supported: 1 or more)");
-  if (a == 1) return ctx.set_output(0, x.shape.rank() == 1 ? x : ctx.add(FlattenLayer(), {x}));
-  const Dims d = known_dims(ctx, x, "Flatten after axis 1");
-  const int64_t outer = checked_num_elements(Dims(d.begin(), d.begin() + (a - 1)));
-  const int64_t inner = checked_num_elements(Dims(d.begin() + (a - 1), d.end()));
-  reshape_computed(ctx, x, {outer, inner});
+  // The output is a matrix: any axis but 1 merges the batch with other dimensions.
+  if (a != 1)
+    ctx.fail("axis " + std::to_string(axis) + " merges the batch dimension (supported: axis 1)");
+  ctx.set_output(0, x.shape.rank() == 1 ? x : ctx.add(FlattenLayer(), {x}));
 }
 
 void dropout(Context& ctx) {

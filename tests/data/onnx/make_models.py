@@ -42,11 +42,12 @@ class ResNet(nn.Module):
         super().__init__()
         self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
         self.pool = nn.MaxPool2d(2)
+        self.bn0 = nn.BatchNorm2d(8)  # after a ReLU: PyTorch cannot fold it into the Conv
         self.block = Block(8)
         self.fc = nn.Linear(8, 4)
 
     def forward(self, x):
-        x = self.block(self.pool(torch.relu(self.stem(x))))
+        x = self.block(self.pool(self.bn0(torch.relu(self.stem(x)))))
         x = nn.functional.adaptive_avg_pool2d(x, 1)
         return self.fc(torch.flatten(x, 1))
 
