@@ -96,7 +96,7 @@ Tensor read_input(const Layer& net, size_t i, const std::string& file) {
 }
 
 void run_apply(const ApplyArgs& args) {
-  auto net = load_net(args.net);
+  auto net = load_net_file(args.net);
   const auto in_files = files_by_port(*net, true, args.input, args.inputs, args.net);
   const auto out_files = files_by_port(*net, false, args.output, args.outputs, args.net);
   for (size_t i = 0; i < in_files.size(); ++i)

@@ -22,5 +22,6 @@ void add_extract_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_edit_command(CLI::App& app);
+void add_import_command(CLI::App& app);
 
 }  // namespace strata::cli

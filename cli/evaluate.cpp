@@ -61,7 +61,7 @@ void print_confusion(const std::vector<std::vector<int64_t>>& confusion) {
 }
 
 void run_evaluate(const EvaluateArgs& args) {
-  auto net = load_net(args.net);
+  auto net = load_net_file(args.net);
   require_initialized(*net, args.net);
   LossFunction loss = default_loss(*net);
   if (!args.loss.empty()) {

@@ -37,7 +37,7 @@ void check_json_output(const std::string& file, const std::string& what) {
 }
 
 void run_extract(const ExtractArgs& args) {
-  const auto net = load_net(args.net);
+  const auto net = load_net_file(args.net);
   NetPathKind kind;
   try {
     kind = net_path_kind(*net, args.path);

@@ -7,10 +7,25 @@
 
 #include "core/error.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/net_json.hpp"
+#ifdef STRATA_HAS_ONNX
+#include "onnx_io/import.hpp"
+#endif
 
 namespace strata::cli {
 
 namespace fs = std::filesystem;
+
+std::unique_ptr<Layer> load_net_file(const std::string& path) {
+  if (fs::path(path).extension() == ".onnx") {
+#ifdef STRATA_HAS_ONNX
+    return import_onnx(path);
+#else
+    throw Error(path + ": strata was built without ONNX support (-DSTRATA_ONNX=OFF)");
+#endif
+  }
+  return load_net(path);
+}
 
 void require_initialized(const Layer& net, const std::string& net_file) {
   const std::vector<std::string> missing = net.missing_arrays();

@@ -10,6 +10,10 @@
 
 namespace strata::cli {
 
+// A net file (JSON) or, by its .onnx suffix, an ONNX model imported as it
+// loads (`strata import` writes the same net as a file).
+std::unique_ptr<Layer> load_net_file(const std::string& path);
+
 // Throws unless every array of the net is present, with a message that names
 // the file, the missing arrays and the command that creates them.
 void require_initialized(const Layer& net, const std::string& net_file);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/files.hpp"
 #include "core/error.hpp"
 #include "graph/dot.hpp"
 #include "graph/summary.hpp"
@@ -86,7 +87,7 @@ void add_info_command(CLI::App& app) {
       "  strata info net.json --dot > net.dot\n"
       "  strata info net.json --svg net.svg");
   cmd->callback([net_file, dot, svg] {
-    const auto net = load_net(*net_file);
+    const auto net = load_net_file(*net_file);
     if (*dot || !svg->empty()) {
       const std::string text = NetDot(*net);
       if (!svg->empty()) render_svg(text, *svg);

@@ -49,7 +49,7 @@ void run_init(const InitArgs& args, bool scale_given) {
   options.reinitialize_all = args.reinitialize;
   check_writable(args.output);
 
-  auto net = load_net(args.net);
+  auto net = load_net_file(args.net);
   std::vector<std::string> paths;
   if (args.reinitialize) {
     for (const auto& ref : net->all_arrays())

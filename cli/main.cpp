@@ -18,7 +18,8 @@
 namespace {
 
 constexpr std::string_view kCommands[] = {"info",  "init",     "apply", "extract",
-                                          "train", "evaluate", "edit"};
+                                          "train", "evaluate", "edit",
+                                          "import"};
 
 // Messages are printed as one line (a multi-line library message would not
 // read as `strata: file: problem`).
@@ -38,7 +39,7 @@ int run(int argc, char** argv) {
   CLI::App app{
       "strata: neural nets stored as JSON files, from the command line. Inspect a net,\n"
       "initialize its arrays, apply it to tensors, extract arrays, options and layers,\n"
-      "train it on a dataset and evaluate it.",
+      "train it on a dataset and evaluate it; import ONNX models (from PyTorch).",
       "strata"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
   app.require_subcommand(1);
@@ -49,6 +50,7 @@ int run(int argc, char** argv) {
       "  strata apply initialized.json inputs.npy -o outputs.npy\n"
       "  strata train net.json --data train.csv --rounds 20 -o trained.json\n"
       "  strata evaluate trained.json --data test.csv\n"
+      "  strata import model.onnx -o net.json\n"
       "Run `strata COMMAND --help` for a command's options and examples.\n"
       "Exit codes: 0 success, 1 a user error (a bad file or option: one line on\n"
       "standard error, nothing written), 2 an internal error.");
@@ -59,6 +61,7 @@ int run(int argc, char** argv) {
   strata::cli::add_train_command(app);
   strata::cli::add_evaluate_command(app);
   strata::cli::add_edit_command(app);
+  strata::cli::add_import_command(app);
 
   // CLI11 would call an unknown command "an argument not expected", and an
   // unknown option before the command "a subcommand is required"; say it plainly.

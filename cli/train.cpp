@@ -275,7 +275,7 @@ void run_train(TrainArgs args, const Given& given) {
   if (!args.loss_plot.empty()) check_writable(args.loss_plot);
   if (!args.checkpoint.empty()) check_writable(args.checkpoint);
 
-  if (!net) net = load_net(args.net);
+  if (!net) net = load_net_file(args.net);
   LossFunction loss = default_loss(*net);
   if (!args.loss.empty()) {
     try {

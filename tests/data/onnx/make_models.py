@@ -1,0 +1,145 @@
+"""Writes the PyTorch-exported models of tests/onnx/ (torch.onnx.export at
+opsets 11, 13 and 17) with an input and PyTorch's output beside each:
+NAME.onnx, NAME.input.npy, NAME.output.npy. Small nets, fixed seeds.
+Run with Debian's python3 (python3-torch):
+    /usr/bin/python3 tests/data/onnx/make_models.py
+"""
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 16)
+        self.fc2 = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)  # Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+        return torch.softmax(self.fc2(torch.tanh(self.fc1(x))), dim=1)
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + x)
+
+
+class ResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.bn0 = nn.BatchNorm2d(8)  # after a ReLU: PyTorch cannot fold it into the Conv
+        self.block = Block(8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.block(self.pool(self.bn0(torch.relu(self.stem(x)))))
+        x = nn.functional.adaptive_avg_pool2d(x, 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+class MobileNetBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.expand = nn.Conv2d(4, 12, 1)
+        self.bn1 = nn.BatchNorm2d(12)
+        self.depthwise = nn.Conv2d(12, 12, 3, stride=2, padding=1, groups=12)
+        self.bn2 = nn.BatchNorm2d(12)
+        self.project = nn.Conv2d(12, 6, 1)
+
+    def forward(self, x):
+        x = nn.functional.relu6(self.bn1(self.expand(x)))
+        x = nn.functional.relu6(self.bn2(self.depthwise(x)))
+        return self.project(x)
+
+
+class Conv1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 6, 5, padding=2)
+        self.c2 = nn.Conv1d(6, 4, 3, stride=2, dilation=2)
+        self.pool = nn.AvgPool1d(2)
+
+    def forward(self, x):
+        return self.pool(nn.functional.elu(self.c2(torch.sigmoid(self.c1(x)))))
+
+
+class Conv3d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv3d(1, 4, 3, padding=1)
+        self.norm = nn.InstanceNorm3d(4, affine=True)
+        self.c2 = nn.Conv3d(4, 2, 2, stride=2)
+
+    def forward(self, x):
+        return self.c2(nn.functional.leaky_relu(self.norm(self.c1(x)), 0.2))
+
+
+class Concat(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 2, 1)
+
+    def forward(self, x):
+        return torch.cat([torch.relu(self.a(x)), torch.tanh(self.b(x))], dim=1)
+
+
+def randomize_bn(model, g):
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d)):
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5, generator=g)
+                m.bias.uniform_(-0.5, 0.5, generator=g)
+                if isinstance(m, nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.5, 0.5, generator=g)
+                    m.running_var.uniform_(0.5, 2.0, generator=g)
+
+
+def export(name, model, shape, opset, dynamic_batch=False, names=("input", "output")):
+    torch.manual_seed(1)
+    g = torch.Generator().manual_seed(2)
+    randomize_bn(model, g)
+    model.eval()
+    x = torch.randn(*shape, generator=g)
+    path = os.path.join(HERE, name + ".onnx")
+    axes = {names[0]: {0: "batch"}, names[1]: {0: "batch"}} if dynamic_batch else None
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=[names[0]],
+                      output_names=[names[1]], dynamic_axes=axes, do_constant_folding=True)
+    with torch.no_grad():
+        y = model(x)
+    np.save(os.path.join(HERE, name + ".input.npy"), x.numpy())
+    np.save(os.path.join(HERE, name + ".output.npy"), y.numpy())
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    export("mlp_opset11", MLP(), (3, 3, 4), 11, dynamic_batch=True)
+    torch.manual_seed(0)
+    export("mlp_opset17", MLP(), (3, 3, 4), 17)
+    torch.manual_seed(0)
+    export("resnet_opset13", ResNet(), (2, 3, 16, 16), 13)
+    torch.manual_seed(0)
+    export("mobilenet_opset11", MobileNetBlock(), (2, 4, 8, 8), 11, names=("Input", "Output"))
+    torch.manual_seed(0)
+    export("mobilenet_opset17", MobileNetBlock(), (2, 4, 8, 8), 17, dynamic_batch=True)
+    torch.manual_seed(0)
+    export("conv1d_opset13", Conv1d(), (2, 2, 20), 13, dynamic_batch=True)
+    torch.manual_seed(0)
+    export("conv3d_opset17", Conv3d(), (2, 1, 6, 6, 6), 17)
+    torch.manual_seed(0)
+    export("concat_opset13", Concat(), (2, 3, 5, 5), 13)
