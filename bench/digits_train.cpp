@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     options.rounds = rounds;
     options.seed = seed;
     options.loss = LossFunction::CrossEntropy;
-    options.schedule = [&](int round, double) { return cosine.rate(round - 1); };
+    options.schedule = cosine;
     options.quiet = true;
     const TrainResult r = NetTrain(net, train, options, sgd);
 

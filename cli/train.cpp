@@ -168,8 +168,7 @@ std::unique_ptr<Optimizer> make_method(const TrainArgs& args, const Given& given
   return optimizer;
 }
 
-std::function<double(int, double)> make_schedule(const TrainArgs& args, const Given& given,
-                                                 double rate, bool resuming) {
+RoundSchedule make_schedule(const TrainArgs& args, const Given& given, double rate, bool resuming) {
   ScheduleKind kind;
   try {
     kind = parse_schedule_kind(args.schedule);
@@ -190,8 +189,7 @@ std::function<double(int, double)> make_schedule(const TrainArgs& args, const Gi
   } else {
     schedule = LearningRateSchedule::cosine(rate, args.rounds);
   }
-  // NetTrain counts rounds from 1, the schedule from 0.
-  return [schedule](int round, double) { return schedule.rate(round - 1); };
+  return schedule;
 }
 
 void run_train(TrainArgs args, const Given& given) {

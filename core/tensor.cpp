@@ -1,7 +1,10 @@
 #include "core/tensor.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <ostream>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -82,6 +85,75 @@ bool Tensor::operator==(const Tensor& other) const {
 
 void Tensor::fill(float value) {
   std::fill(data_.begin(), data_.end(), value);
+}
+
+namespace {
+
+// The shape of a literal, from its first element at each depth; `at` names
+// the place for errors ("[1]" is the second item of the top list).
+void literal_shape(const TensorLiteral& l, Dims& shape) {
+  const TensorLiteral* cur = &l;
+  while (!cur->leaf()) {
+    shape.push_back(static_cast<int64_t>(cur->items().size()));
+    if (cur->items().empty()) return;
+    cur = &cur->items()[0];
+  }
+}
+
+void flatten_literal(const TensorLiteral& l, const Dims& shape, size_t depth, const std::string& at,
+                     std::vector<float>& out) {
+  if (depth == shape.size()) {
+    if (!l.leaf())
+      throw Error("Tensor::from: " + (at.empty() ? std::string("the list") : "item " + at) +
+                  " is a list where the first items hold numbers (ragged list)");
+    out.push_back(static_cast<float>(l.value()));
+    return;
+  }
+  if (l.leaf() || static_cast<int64_t>(l.items().size()) != shape[depth])
+    throw Error("Tensor::from: " + (at.empty() ? std::string("the list") : "item " + at) + " has " +
+                (l.leaf() ? std::string("a number") : std::to_string(l.items().size()) + " items") +
+                " where " + std::to_string(shape[depth]) + " are expected (ragged list)");
+  for (size_t i = 0; i < l.items().size(); ++i)
+    flatten_literal(l.items()[i], shape, depth + 1, at + "[" + std::to_string(i) + "]", out);
+}
+
+void print_values(std::ostream& os, const Tensor& t, size_t depth, int64_t offset) {
+  constexpr int64_t kShown = 6;
+  if (depth == t.rank()) {
+    os << t[offset];
+    return;
+  }
+  int64_t stride = 1;
+  for (size_t d = depth + 1; d < t.rank(); ++d)
+    stride *= t.dim(d);
+  os << '{';
+  const int64_t n = t.dim(depth);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i) os << ", ";
+    if (i == kShown - 1 && n > kShown) {
+      os << "…, ";
+      i = n - 1;
+    }
+    print_values(os, t, depth + 1, offset + i * stride);
+  }
+  os << '}';
+}
+
+}  // namespace
+
+Tensor Tensor::from(const TensorLiteral& literal) {
+  Dims shape;
+  literal_shape(literal, shape);
+  std::vector<float> values;
+  flatten_literal(literal, shape, 0, "", values);
+  return Tensor(std::move(shape), std::move(values));
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  std::ostringstream s;  // the caller's stream flags stay as they were
+  s << "Tensor " << to_string(t.shape()) << ' ';
+  print_values(s, t, 0, 0);
+  return os << s.str();
 }
 
 }  // namespace strata

@@ -14,6 +14,7 @@
 #pragma GCC diagnostic pop
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <span>
 #include <vector>
 
@@ -27,14 +28,43 @@ using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 using VectorMap = Eigen::Map<Eigen::VectorXf>;
 using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
 
+// Values written as nested lists, for Tensor::from: a number, or a list of
+// literals of equal shape.
+class TensorLiteral {
+ public:
+  TensorLiteral(double value) : value_(value), leaf_(true) {}  // NOLINT: implicit by design
+  TensorLiteral(std::initializer_list<TensorLiteral> items)    // NOLINT
+      : items_(items) {}
+
+  bool leaf() const { return leaf_; }
+  double value() const { return value_; }
+  const std::vector<TensorLiteral>& items() const { return items_; }
+
+ private:
+  double value_ = 0;
+  bool leaf_ = false;
+  std::vector<TensorLiteral> items_;
+};
+
 class Tensor {
  public:
   // A rank-0 tensor holding one zero.
   Tensor() : Tensor(Dims{}) {}
-  // A tensor of the given shape filled with `fill`.
+  // A tensor of the given shape filled with `fill`. Note: Tensor({4}) is a
+  // zero tensor of shape [4], not a tensor holding 4 (that is
+  // Tensor::from({4})); Tensor::zeros({4}) says the same more plainly.
   explicit Tensor(Dims shape, float fill = 0.0f);
   // A tensor of the given shape holding `data` (row-major); sizes must agree.
   Tensor(Dims shape, std::vector<float> data);
+
+  // Named constructors, as libtorch's.
+  static Tensor zeros(Dims shape) { return Tensor(std::move(shape), 0.0f); }
+  static Tensor ones(Dims shape) { return Tensor(std::move(shape), 1.0f); }
+  static Tensor full(Dims shape, float value) { return Tensor(std::move(shape), value); }
+  // From nested lists, as torch::tensor: Tensor::from({{1, 2}, {3, 4}}) has
+  // shape [2, 2], Tensor::from({4}) shape [1] holding 4, Tensor::from(2.5)
+  // rank 0. Ragged lists are an Error naming where they differ.
+  static Tensor from(const TensorLiteral& literal);
 
   const Dims& shape() const { return shape_; }
   size_t rank() const { return shape_.size(); }
@@ -77,5 +107,9 @@ class Tensor {
   Dims shape_;
   std::vector<float> data_;
 };
+
+// "Tensor [2, 3] {{1, 2, 3}, {4, 5, 6}}": the shape and the values, at most
+// six per dimension (the rest shown as "…").
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 }  // namespace strata

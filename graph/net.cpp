@@ -68,6 +68,24 @@ Net::Net(const Net& other)
     nodes_.push_back({n.name, n.layer->clone(), n.sources});
 }
 
+Net& Net::operator=(const Net& other) {
+  if (this == &other) return *this;
+  std::vector<Node> nodes;  // cloned first: a throwing clone leaves *this as it was
+  nodes.reserve(other.nodes_.size());
+  for (const auto& n : other.nodes_)
+    nodes.push_back({n.name, n.layer->clone(), n.sources});
+  Layer::operator=(other);
+  nodes_ = std::move(nodes);
+  output_sources_ = other.output_sources_;
+  order_ = other.order_;
+  by_name_ = other.by_name_;
+  consumers_ = other.consumers_;
+  uses_ = other.uses_;
+  input_uses_ = other.input_uses_;
+  array_offset_ = other.array_offset_;
+  return *this;
+}
+
 void Net::set_layers(std::vector<LayerEntry> layers) {
   std::set<std::string> seen;
   for (size_t i = 0; i < layers.size(); ++i) {

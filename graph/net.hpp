@@ -49,7 +49,7 @@ struct Output {
 class Net : public Layer {
  public:
   Net(const Net& other);
-  Net& operator=(const Net&) = delete;
+  Net(Net&&) = default;
 
   size_t size() const { return nodes_.size(); }
   const Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
@@ -88,6 +88,10 @@ class Net : public Layer {
   };
 
   Net(std::vector<Port> inputs, std::vector<Port> outputs);
+  // For NetChain and NetGraph, whose own assignments are public (a chain
+  // assigned a graph through Net& would keep the chain's type).
+  Net& operator=(const Net& other);
+  Net& operator=(Net&&) = default;
   // Takes the layers, naming unnamed ones by their 1-based position; refuses
   // duplicate or empty names.
   void set_layers(std::vector<LayerEntry> layers);

@@ -18,6 +18,12 @@ class NetChain : public Net {
   NetChain(std::vector<LayerEntry> layers, Output output)
       : NetChain(std::move(layers), {}, output) {}
 
+  // Regular values: copies are deep, and a chain may be assigned another.
+  NetChain(const NetChain&) = default;
+  NetChain(NetChain&&) = default;
+  NetChain& operator=(const NetChain&) = default;
+  NetChain& operator=(NetChain&&) = default;
+
   std::string type() const override { return "NetChain"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<NetChain>(*this); }
 };

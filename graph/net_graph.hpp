@@ -41,6 +41,11 @@ class NetGraph : public Net {
   // What GraphBuilder::finish() makes.
   explicit NetGraph(GraphBuilder builder);
 
+  NetGraph(const NetGraph&) = default;
+  NetGraph(NetGraph&&) = default;
+  NetGraph& operator=(const NetGraph&) = default;
+  NetGraph& operator=(NetGraph&&) = default;
+
   std::string type() const override { return "NetGraph"; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<NetGraph>(*this); }
 

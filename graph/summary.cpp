@@ -1,6 +1,7 @@
 #include "graph/summary.hpp"
 
 #include <algorithm>
+#include <ostream>
 #include <sstream>
 #include <vector>
 
@@ -91,6 +92,10 @@ std::string NetSummary(const Layer& net) {
   }
   out << "total parameters: " << total << " (trainable: " << trainable << ")\n";
   return out.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Layer& net) {
+  return os << NetSummary(net);
 }
 
 }  // namespace strata

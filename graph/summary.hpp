@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 #include "layers/layer.hpp"
@@ -15,5 +16,8 @@ namespace strata {
 int64_t parameter_count(const Layer& net);
 
 std::string NetSummary(const Layer& net);
+
+// The summary, for std::cout << net.
+std::ostream& operator<<(std::ostream& os, const Layer& net);
 
 }  // namespace strata

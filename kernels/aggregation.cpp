@@ -5,13 +5,13 @@
 #include <limits>
 
 #include "core/threads.hpp"
+#include "kernels/plane_sums.hpp"
 
 namespace strata::kernels {
 
 namespace {
 
-constexpr int64_t kLanes = 16;
-constexpr int64_t kBlock = 1024;  // elements summed in float before going to double
+constexpr int64_t kLanes = 16;  // of plane_extreme
 
 // Planes handed to a thread at a time: about this many elements.
 constexpr int64_t kGrainElements = 8192;
@@ -21,22 +21,7 @@ int64_t grain_for(int64_t n) {
 }
 
 double plane_sum(const float* x, int64_t n) {
-  double total = 0;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t e = std::min(n, b + kBlock);
-    float lane[kLanes] = {};
-    int64_t i = b;
-    for (; i + kLanes <= e; i += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j)
-        lane[j] += x[i + j];
-    double block = 0;
-    for (int64_t j = 0; j < kLanes; ++j)
-      block += lane[j];
-    for (; i < e; ++i)
-      block += x[i];
-    total += block;
-  }
-  return total;
+  return plane_sums::lane_sum(n, [x](int64_t i) { return x[i]; });
 }
 
 // Whether v replaces the extreme m so far: strictly more extreme, or the first NaN.

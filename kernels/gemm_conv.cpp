@@ -98,6 +98,25 @@ class Columns {
   PaddedShape shape_;
 };
 
+// The im2col columns of examples [n0, n0 + count), positions [p0, p0 +
+// cols), of one group as a [rows, count · cols] matrix: the input itself for
+// a direct plan, else filled side by side into the thread's `col` buffer.
+template <typename XOf>
+ConstStridedMap input_columns(const ConvPlan& p, const Columns& columns, XOf x_of, int64_t n0,
+                              int64_t count, int64_t p0, int64_t cols, ThreadBuffers& col_buffers) {
+  const int64_t width = count * cols;
+  const float* colp = x_of(n0) + p0;
+  int64_t col_stride = p.positions;
+  if (!p.direct) {
+    float* col = thread_buffer(col_buffers);
+    for (int64_t e = 0; e < count; ++e)
+      columns.fill(x_of(n0 + e), p0, cols, col + e * cols, width);
+    colp = col;
+    col_stride = width;
+  }
+  return ConstStridedMap(colp, p.rows, width, Eigen::OuterStride<>(col_stride));
+}
+
 // The output gradients of examples [n0, n0 + count), positions [p0, p0 +
 // cols), of one group as an [out_per_group, count · cols] matrix: in place for
 // one example, gathered side by side (into the thread's `out` buffer) for
@@ -192,16 +211,7 @@ void gemm_conv_forward(const ConvPlan& p, const float* xd, const float* wd, cons
     const int64_t width = count * cols;  // GEMM columns
     auto x_of = [&](int64_t n) { return xd + (n * p.in_channels + g * p.in_per_group) * in_size; };
     auto y_of = [&](int64_t n) { return yd + (n * p.out_channels + g * p.out_per_group) * np; };
-    const float* colp = x_of(n0) + p0;
-    int64_t col_stride = np;
-    if (!p.direct) {
-      float* col = thread_buffer(scratch.col);
-      for (int64_t e = 0; e < count; ++e)
-        columns.fill(x_of(n0 + e), p0, cols, col + e * cols, width);
-      colp = col;
-      col_stride = width;
-    }
-    ConstStridedMap b(colp, p.rows, width, Eigen::OuterStride<>(col_stride));
+    ConstStridedMap b = input_columns(p, columns, x_of, n0, count, p0, cols, scratch.col);
     if (count == 1) {
       StridedMap yt(y_of(n0) + p0, p.out_per_group, cols, Eigen::OuterStride<>(np));
       yt.noalias() = wg * b;
@@ -292,18 +302,8 @@ void gemm_conv_weights_grad(const ConvPlan& p, const float* xd, const float* dyd
       for (int64_t t = 0; t < p.tiles; ++t) {
         const int64_t p0 = t * p.tile;
         const int64_t cols = std::min(np, p0 + p.tile) - p0;
-        const int64_t width = count * cols;
         ConstStridedMap dyt = gradient_columns(p, dy_of, n0, count, p0, cols, scratch.out);
-        const float* colp = x_of(n0) + p0;
-        int64_t col_stride = np;
-        if (!p.direct) {
-          float* col = thread_buffer(scratch.col);
-          for (int64_t e = 0; e < count; ++e)
-            columns.fill(x_of(n0 + e), p0, cols, col + e * cols, width);
-          colp = col;
-          col_stride = width;
-        }
-        ConstStridedMap b(colp, p.rows, width, Eigen::OuterStride<>(col_stride));
+        ConstStridedMap b = input_columns(p, columns, x_of, n0, count, p0, cols, scratch.col);
         dwg.noalias() += dyt * b.transpose();
       }
     }

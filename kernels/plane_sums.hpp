@@ -1,5 +1,5 @@
 // Sums over contiguous runs of floats (the normalization statistics, the
-// convolution's bias gradient), and the explicit vectors the kernels use:
+// convolution's bias gradient, aggregation), and the explicit vectors the kernels use:
 // vectorized (explicit 16-float vectors, GCC/Clang vector extensions, which
 // the compiler maps to whatever SIMD the machine has), exact enough (each
 // vector lane sums a short block in float; blocks are added in double) and
@@ -96,6 +96,30 @@ void sum2(int64_t n, const float* x, const float* y, F f, G g, double& sum_f, do
     sum_f += horizontal_sum(f0 + f1) + tail_f;
     sum_g += horizontal_sum(g0 + g1) + tail_g;
   }
+}
+
+// Σ f(i) over i in [0, n), in plain float lanes (AggregationLayer's sums,
+// ParametricRampLayer's Slope gradient): in each block, lane j sums f(i) for
+// the i ≡ j (mod 16) in order; the lanes, then the tail, are added in order in
+// double. f(i) is a float.
+template <typename F>
+double lane_sum(int64_t n, F f) {
+  double total = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    float lane[kWidth] = {};
+    int64_t i = b;
+    for (; i + kWidth <= e; i += kWidth)
+      for (int64_t j = 0; j < kWidth; ++j)
+        lane[j] += f(i + j);
+    double block = 0;
+    for (int64_t j = 0; j < kWidth; ++j)
+      block += lane[j];
+    for (; i < e; ++i)
+      block += f(i);
+    total += block;
+  }
+  return total;
 }
 
 // The mean of the first few elements: a cheap first guess at the mean.

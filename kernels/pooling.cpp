@@ -160,6 +160,16 @@ void sum_pool_2x2_grad(const float* dy, int64_t q0, int64_t q1, int64_t ow, floa
 // Output rows handed to a thread at a time: about this many output elements.
 constexpr int64_t kRowBlock = 2048;
 
+// run(q0, q1, ow) over the output rows [q0, q1) of every plane (rows of ow
+// elements), a block of about kRowBlock elements per call, in parallel.
+template <typename Run>
+void by_row_blocks(const WindowGeometry& g, int64_t planes, Run run) {
+  const int64_t rows = planes * g.out[1], ow = g.out[2];
+  const int64_t block = std::max<int64_t>(1, kRowBlock / ow);
+  parallel_for((rows + block - 1) / block,
+               [&](int64_t k) { run(k * block, std::min(rows, (k + 1) * block), ow); });
+}
+
 }  // namespace
 
 void max_pool(const WindowGeometry& g, int64_t planes, const float* xd, float* yd,
@@ -232,10 +242,8 @@ void sum_pool(const WindowGeometry& g, int64_t planes, const float* xd, float sc
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t in_hw = g.in[1] * g.in[2];
   if (tiles_2x2(g)) {
-    const int64_t rows = planes * g.out[1], ow = g.out[2];
-    const int64_t block = std::max<int64_t>(1, kRowBlock / ow);
-    parallel_for((rows + block - 1) / block, [&](int64_t k) {
-      sum_pool_2x2(xd, k * block, std::min(rows, (k + 1) * block), ow, scale, yd);
+    by_row_blocks(g, planes, [&](int64_t q0, int64_t q1, int64_t ow) {
+      sum_pool_2x2(xd, q0, q1, ow, scale, yd);
     });
     return;
   }
@@ -266,10 +274,8 @@ void sum_pool_grad(const WindowGeometry& g, int64_t planes, const float* dyd, fl
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t in_hw = g.in[1] * g.in[2];
   if (tiles_2x2(g)) {
-    const int64_t rows = planes * g.out[1], ow = g.out[2];
-    const int64_t block = std::max<int64_t>(1, kRowBlock / ow);
-    parallel_for((rows + block - 1) / block, [&](int64_t k) {
-      sum_pool_2x2_grad(dyd, k * block, std::min(rows, (k + 1) * block), ow, scale, dxd);
+    by_row_blocks(g, planes, [&](int64_t q0, int64_t q1, int64_t ow) {
+      sum_pool_2x2_grad(dyd, q0, q1, ow, scale, dxd);
     });
     return;
   }

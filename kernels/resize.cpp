@@ -102,10 +102,29 @@ Stages stages(const ResizePlan& p) {
   return {d.in * h.in * w.out, d.in * h.out * w.out};
 }
 
-float* thread_scratch(const ResizePlan& plan, std::vector<float>& scratch) {
+// For each of `planes` planes, in parallel: body(src, dst, buf_w, buf_h) on
+// the plane of `from` (planes of from_size) and of `to` (planes of to_size),
+// with the thread's scratch for what the width stage and the height stage
+// make. A plan that resizes no axis copies each plane instead.
+template <typename Body>
+void each_plane(const ResizePlan& plan, int64_t planes, const float* from, int64_t from_size,
+                float* to, int64_t to_size, std::vector<float>& scratch, Body body) {
+  const auto& [ad, ah, aw] = plan.axes;
+  const bool copy = ad.identity && ah.identity && aw.identity;
+  const Stages st = stages(plan);
   const size_t need = static_cast<size_t>(plan.scratch_per_plane) * num_threads();
   if (scratch.size() < need) scratch.resize(need);
-  return scratch.data();
+  float* base = scratch.data();
+  parallel_for(planes, [&](int64_t p) {
+    const float* src = from + p * from_size;
+    float* dst = to + p * to_size;
+    if (copy) {
+      std::copy_n(src, from_size, dst);
+      return;
+    }
+    float* buf_w = base + thread_index() * plan.scratch_per_plane;
+    body(src, dst, buf_w, buf_w + st.after_w);
+  });
 }
 
 }  // namespace
@@ -173,62 +192,44 @@ void resize(const ResizePlan& plan, int64_t planes, const float* x, float* y,
             std::vector<float>& scratch) {
   const auto& [ad, ah, aw] = plan.axes;
   const bool nearest = plan.method == ResizeMethod::Nearest;
-  const Stages st = stages(plan);
-  float* base = thread_scratch(plan, scratch);
   // The last axis to resize writes the output.
   const int last = !ad.identity ? 0 : !ah.identity ? 1 : !aw.identity ? 2 : -1;
-  parallel_for(planes, [&](int64_t p) {
-    const float* src = x + p * plan.in_size;
-    float* dst = y + p * plan.out_size;
-    if (last < 0) {
-      std::copy_n(src, plan.in_size, dst);
-      return;
-    }
-    float* buf_w = base + thread_index() * plan.scratch_per_plane;
-    float* buf_h = buf_w + st.after_w;
-    if (!aw.identity) {
-      float* t = last == 2 ? dst : buf_w;
-      rows_forward(aw, nearest, ad.in * ah.in, src, t);
-      src = t;
-    }
-    if (!ah.identity) {
-      float* t = last == 1 ? dst : buf_h;
-      slabs_forward(ah, nearest, ad.in, aw.out, src, t);
-      src = t;
-    }
-    if (!ad.identity) slabs_forward(ad, nearest, 1, ah.out * aw.out, src, dst);
-  });
+  each_plane(plan, planes, x, plan.in_size, y, plan.out_size, scratch,
+             [&](const float* src, float* dst, float* buf_w, float* buf_h) {
+               if (!aw.identity) {
+                 float* t = last == 2 ? dst : buf_w;
+                 rows_forward(aw, nearest, ad.in * ah.in, src, t);
+                 src = t;
+               }
+               if (!ah.identity) {
+                 float* t = last == 1 ? dst : buf_h;
+                 slabs_forward(ah, nearest, ad.in, aw.out, src, t);
+                 src = t;
+               }
+               if (!ad.identity) slabs_forward(ad, nearest, 1, ah.out * aw.out, src, dst);
+             });
 }
 
 void resize_grad(const ResizePlan& plan, int64_t planes, const float* dy, float* dx,
                  std::vector<float>& scratch) {
   const auto& [ad, ah, aw] = plan.axes;
   const bool nearest = plan.method == ResizeMethod::Nearest;
-  const Stages st = stages(plan);
-  float* base = thread_scratch(plan, scratch);
   // In reverse: depth, height, width; the last of them writes dx.
   const int last = !aw.identity ? 2 : !ah.identity ? 1 : !ad.identity ? 0 : -1;
-  parallel_for(planes, [&](int64_t p) {
-    const float* src = dy + p * plan.out_size;
-    float* dst = dx + p * plan.in_size;
-    if (last < 0) {
-      std::copy_n(src, plan.out_size, dst);
-      return;
-    }
-    float* buf_w = base + thread_index() * plan.scratch_per_plane;
-    float* buf_h = buf_w + st.after_w;
-    if (!ad.identity) {
-      float* t = last == 0 ? dst : buf_h;
-      slabs_adjoint(ad, nearest, 1, ah.out * aw.out, src, t);
-      src = t;
-    }
-    if (!ah.identity) {
-      float* t = last == 1 ? dst : buf_w;
-      slabs_adjoint(ah, nearest, ad.in, aw.out, src, t);
-      src = t;
-    }
-    if (!aw.identity) rows_adjoint(aw, nearest, ad.in * ah.in, src, dst);
-  });
+  each_plane(plan, planes, dy, plan.out_size, dx, plan.in_size, scratch,
+             [&](const float* src, float* dst, float* buf_w, float* buf_h) {
+               if (!ad.identity) {
+                 float* t = last == 0 ? dst : buf_h;
+                 slabs_adjoint(ad, nearest, 1, ah.out * aw.out, src, t);
+                 src = t;
+               }
+               if (!ah.identity) {
+                 float* t = last == 1 ? dst : buf_w;
+                 slabs_adjoint(ah, nearest, ad.in, aw.out, src, t);
+                 src = t;
+               }
+               if (!aw.identity) rows_adjoint(aw, nearest, ad.in * ah.in, src, dst);
+             });
 }
 
 }  // namespace strata::kernels

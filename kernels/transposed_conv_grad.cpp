@@ -1,6 +1,6 @@
 #include "kernels/transposed_conv_grad.hpp"
 
-#include "kernels/direct_conv.hpp"
+#include "kernels/conv.hpp"
 
 namespace strata::kernels {
 
@@ -17,18 +17,7 @@ ConvPlan adjoint_plan(const TransposedConvGeometry& t) {
 void transposed_conv_input_grad(const TransposedConvGeometry& t, const float* dy, const float* w,
                                 float* dx, ConvScratch& scratch) {
   if (t.batch <= 0) return;
-  const ConvPlan p = adjoint_plan(t);
-  // As ConvolutionLayer's forward chooses: stride 1 with rows of a vector or
-  // more by the direct kernel, the rest by GEMMs.
-  if (p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kMinPaddedRow) {
-    scratch.packed.resize(static_cast<size_t>(p.out_channels * p.rows));
-    pack_direct_weights(w, p.groups, p.in_per_group, p.out_per_group, p.geo.kernel_size(),
-                        scratch.packed.data());
-    direct_convolution(p.geo, p.batch, p.groups, dy, p.in_per_group, scratch.packed.data(),
-                       p.out_per_group, nullptr, dx, scratch.padded);
-    return;
-  }
-  gemm_conv_forward(p, dy, w, nullptr, dx, scratch);
+  convolution_forward(adjoint_plan(t), dy, w, nullptr, dx, scratch);
 }
 
 void transposed_conv_weights_grad(const TransposedConvGeometry& t, const float* x, const float* dy,

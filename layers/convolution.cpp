@@ -1,16 +1,14 @@
 #include "layers/convolution.hpp"
 
-#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 
 #include "core/error.hpp"
-#include "kernels/direct_conv.hpp"
-#include "kernels/gemm_conv.hpp"
+#include "kernels/conv.hpp"
 #include "kernels/transposed_conv.hpp"
-#include "layers/option.hpp"
+#include "layers/convolution_options.hpp"
 
 namespace strata {
 
@@ -38,27 +36,7 @@ ConvolutionLayer::ConvolutionLayer(int64_t output_channels, SpatialSizes kernel_
 }
 
 const OptionTable& ConvolutionLayer::option_table() const {
-  using L = ConvolutionLayer;
-  static const OptionTable table =
-      OptionsOf<L>()
-          .add("OutputChannels", &L::output_channels_, Required{Integer{1}})
-          .add("KernelSize", &L::kernel_size_, Required{Spatial{1}})
-          .add("Stride", &L::stride_, Spatial{1})
-          .add("PaddingSize", &L::padding_, Padding{})
-          .add("Dilation", &L::dilation_, Spatial{1})
-          .add("ChannelGroups", &L::groups_, Integer{1, kMaxSpatialSize})
-          // false: no Biases array at all.
-          .add(
-              "Biases", [](const L& l) { return l.biases(); },
-              [](L& l, bool on) {
-                if (!on) {
-                  l.arrays_.resize(kBiases);
-                } else if (l.arrays_.size() == kBiases) {
-                  l.arrays_.push_back(
-                      ArraySlot::parameter("Biases", Shape::of_rank(1), Initializer::zeros()));
-                }
-              },
-              Boolean{});
+  static const OptionTable table = ConvolutionOptions::table<ConvolutionLayer>();
   return table;
 }
 
@@ -104,41 +82,16 @@ std::optional<size_t> ConvolutionLayer::spatial_rank() const {
 }
 
 void ConvolutionLayer::infer() {
-  if (!output_channels_) throw Error("OutputChannels: required option is missing");
-  if (!kernel_size_) throw Error("KernelSize: required option is missing");
-  const int64_t out_channels = *output_channels_;
-  const std::string groups_text = "ChannelGroups (" + std::to_string(groups_) + ")";
-  if (out_channels % groups_ != 0)
-    throw Error("OutputChannels: expected a multiple of " + groups_text + ", got " +
-                std::to_string(out_channels));
-
-  for (const Port* p : {&inputs_[0], &outputs_[0]})
-    if (p->shape.rank_known() && (p->shape.rank() < 2 || p->shape.rank() > 4))
-      throw Error(p->name +
-                  ": expected rank 2 to 4 (channels, then 1 to 3 spatial dimensions), got " +
-                  p->shape.to_string());
-  const Shape& weights = arrays_[kWeights].shape;
-  if (weights.rank_known() && (weights.rank() < 3 || weights.rank() > 5))
-    throw Error("Weights: expected rank 3 to 5 ([out, in / groups, kernel…]), got " +
-                weights.to_string());
-
-  // The spatial rank: from the options' lists, else from a port or Weights.
-  std::optional<size_t> rank = spatial_rank();
-  if (!rank && inputs_[0].shape.rank_known()) rank = inputs_[0].shape.rank() - 1;
-  if (!rank && outputs_[0].shape.rank_known()) rank = outputs_[0].shape.rank() - 1;
-  if (!rank && weights.rank_known()) rank = weights.rank() - 2;
+  const std::optional<size_t> rank =
+      ConvolutionOptions::infer_spatial_rank(*this, "[out, in / groups, kernel…]");
   if (!rank) return;
   const size_t r = *rank;
-  const std::string spatial_why =
-      "channels and " + std::to_string(r) + " spatial dimension" + (r == 1 ? "" : "s");
-  constrain_input(0, Shape::of_rank(r + 1), spatial_why);
-  constrain_output(0, Shape::of_rank(r + 1), spatial_why);
+  ConvolutionOptions::constrain_ports(*this, r);
+  const int64_t out_channels = *output_channels_;
+  const std::string groups_text = ConvolutionOptions::groups_text(groups_);
 
-  // Input channels: divisible by the groups; Weights hold in / groups.
+  // Weights hold input channels / groups.
   const Shape& in = inputs_[0].shape;
-  if (in.dim_known(0) && in[0] % groups_ != 0)
-    throw Error("Input: expected a channel count divisible by " + groups_text + ", got " +
-                std::to_string(in[0]));
   Shape w = Shape::of_rank(r + 2);
   w[0] = out_channels;
   w[1] = in.dim_known(0) ? in[0] / groups_ : kUnknownDim;
@@ -190,9 +143,7 @@ namespace {
 ConvPlan make_plan(const Tensor& x, const Tensor& weights, const SpatialSizes& kernel,
                    const SpatialSizes& stride, const SpatialSizes& dilation,
                    const PaddingSize& padding, int64_t groups) {
-  if (x.rank() < 3 || x.rank() > 5)
-    throw Error("Input: expected a batch of rank 3 to 5 (batch, channels, 1 to 3 spatial " +
-                std::string("dimensions), got ") + to_string(x.shape()));
+  ConvolutionOptions::check_batch_rank(x);
   const size_t r = x.rank() - 2;
   const int64_t in_channels = x.dim(1);
   const int64_t in_per_group = weights.rank() > 1 ? weights.dim(1) : 0;
@@ -224,21 +175,12 @@ OutputDims output_dims(const ConvPlan& p, size_t spatial_rank) {
   return d;
 }
 
-bool same_dims(std::span<const int64_t> a, const Dims& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end());
-}
-
 }  // namespace
 
 void ConvolutionLayer::check_runnable(const Tensor& x) const {
-  if (!output_channels_) throw Error("OutputChannels: required option is missing");
-  if (!kernel_size_) throw Error("KernelSize: required option is missing");
-  const auto rank = spatial_rank();
-  if (rank && x.rank() != *rank + 2)
-    throw Error("Input: expected a batch with " + std::to_string(*rank) +
-                " spatial dimensions (as KernelSize etc.), got " + to_string(x.shape()));
-  if (!arrays_[kWeights].value || (biases() && !arrays_[kBiases].value))
-    throw Error("arrays not initialized (call NetInitialize first)");
+  ConvolutionOptions::check_required(*this);
+  ConvolutionOptions::check_batch_spatial_rank(x, spatial_rank());
+  ConvolutionOptions::check_initialized(*this);
 }
 
 void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
@@ -253,16 +195,7 @@ void ConvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
   ConvWorkspace local;
   kernels::ConvScratch& work = (ws ? static_cast<ConvWorkspace*>(ws) : &local)->scratch;
   const float* bias = biases() ? array_value(kBiases).data() : nullptr;
-  if (p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kernels::kMinPaddedRow) {
-    // Stride 1 and rows of a vector or more: the direct kernel.
-    work.packed.resize(static_cast<size_t>(weights.size()));
-    kernels::pack_direct_weights(weights.data(), p.groups, p.in_per_group, p.out_per_group,
-                                 p.geo.kernel_size(), work.packed.data());
-    kernels::direct_convolution(p.geo, p.batch, p.groups, x.data(), p.in_per_group,
-                                work.packed.data(), p.out_per_group, bias, y.data(), work.padded);
-    return;
-  }
-  kernels::gemm_conv_forward(p, x.data(), weights.data(), bias, y.data(), work);
+  kernels::convolution_forward(p, x.data(), weights.data(), bias, y.data(), work);
 }
 
 void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -272,11 +205,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   const Tensor& dy = *out_grad[0];
   const Tensor& weights = array_value(kWeights);
   const ConvPlan p = make_plan(x, weights, *kernel_size_, stride_, dilation_, padding_, groups_);
-  const OutputDims want = output_dims(p, x.rank() - 2);
-  if (!same_dims(want.span(), dy.shape()))
-    throw Error("Output gradient: expected " +
-                to_string(Dims(want.span().begin(), want.span().end())) + ", got " +
-                to_string(dy.shape()));
+  ConvolutionOptions::check_output_grad(output_dims(p, x.rank() - 2).span(), dy);
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
   Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr;
   Tensor* db = biases() && array_grad.size() > kBiases ? array_grad[kBiases] : nullptr;

@@ -21,6 +21,8 @@
 
 namespace strata {
 
+struct ConvolutionOptions;
+
 class ConvolutionLayer : public Layer {
  public:
   // Required options unset: shape inference reports them missing.
@@ -67,6 +69,8 @@ class ConvolutionLayer : public Layer {
   void infer() override;
 
  private:
+  friend struct ConvolutionOptions;  // the options and checks it shares with DeconvolutionLayer
+
   // Throws unless the options and arrays are complete and fit the batch x.
   void check_runnable(const Tensor& x) const;
   std::optional<size_t> spatial_rank() const;

@@ -1,6 +1,5 @@
 #include "layers/deconvolution.hpp"
 
-#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,7 +8,7 @@
 #include "core/error.hpp"
 #include "kernels/transposed_conv.hpp"
 #include "kernels/transposed_conv_grad.hpp"
-#include "layers/option.hpp"
+#include "layers/convolution_options.hpp"
 
 namespace strata {
 
@@ -41,27 +40,9 @@ DeconvolutionLayer::DeconvolutionLayer(int64_t output_channels, SpatialSizes ker
 
 const OptionTable& DeconvolutionLayer::option_table() const {
   using L = DeconvolutionLayer;
-  static const OptionTable table =
-      OptionsOf<L>()
-          .add("OutputChannels", &L::output_channels_, Required{Integer{1}})
-          .add("KernelSize", &L::kernel_size_, Required{Spatial{1}})
-          .add("Stride", &L::stride_, Spatial{1})
-          .add("PaddingSize", &L::padding_, Padding{})
-          .add("OutputPadding", &L::output_padding_, Spatial{0})
-          .add("Dilation", &L::dilation_, Spatial{1})
-          .add("ChannelGroups", &L::groups_, Integer{1, kMaxSpatialSize})
-          // false: no Biases array at all.
-          .add(
-              "Biases", [](const L& l) { return l.biases(); },
-              [](L& l, bool on) {
-                if (!on) {
-                  l.arrays_.resize(kBiases);
-                } else if (l.arrays_.size() == kBiases) {
-                  l.arrays_.push_back(
-                      ArraySlot::parameter("Biases", Shape::of_rank(1), Initializer::zeros()));
-                }
-              },
-              Boolean{});
+  static const OptionTable table = ConvolutionOptions::table<L>([](OptionsOf<L>&& options) {
+    return std::move(options).add("OutputPadding", &L::output_padding_, Spatial{0});
+  });
   return table;
 }
 
@@ -139,42 +120,17 @@ int64_t DeconvolutionLayer::output_size(size_t d, int64_t in) const {
 }
 
 void DeconvolutionLayer::infer() {
-  if (!output_channels_) throw Error("OutputChannels: required option is missing");
-  if (!kernel_size_) throw Error("KernelSize: required option is missing");
-  const int64_t out_channels = *output_channels_;
-  const std::string groups_text = "ChannelGroups (" + std::to_string(groups_) + ")";
-  if (out_channels % groups_ != 0)
-    throw Error("OutputChannels: expected a multiple of " + groups_text + ", got " +
-                std::to_string(out_channels));
-
-  for (const Port* p : {&inputs_[0], &outputs_[0]})
-    if (p->shape.rank_known() && (p->shape.rank() < 2 || p->shape.rank() > 4))
-      throw Error(p->name +
-                  ": expected rank 2 to 4 (channels, then 1 to 3 spatial dimensions), got " +
-                  p->shape.to_string());
-  const Shape& weights = arrays_[kWeights].shape;
-  if (weights.rank_known() && (weights.rank() < 3 || weights.rank() > 5))
-    throw Error("Weights: expected rank 3 to 5 ([in, out / groups, kernel…]), got " +
-                weights.to_string());
-
-  // The spatial rank: from the options' lists, else from a port or Weights.
-  std::optional<size_t> rank = spatial_rank();
-  if (!rank && inputs_[0].shape.rank_known()) rank = inputs_[0].shape.rank() - 1;
-  if (!rank && outputs_[0].shape.rank_known()) rank = outputs_[0].shape.rank() - 1;
-  if (!rank && weights.rank_known()) rank = weights.rank() - 2;
+  const std::optional<size_t> rank =
+      ConvolutionOptions::infer_spatial_rank(*this, "[in, out / groups, kernel…]");
   check_output_padding(rank.value_or(1));  // without a rank every option is one number
   if (!rank) return;
   const size_t r = *rank;
-  const std::string spatial_why =
-      "channels and " + std::to_string(r) + " spatial dimension" + (r == 1 ? "" : "s");
-  constrain_input(0, Shape::of_rank(r + 1), spatial_why);
-  constrain_output(0, Shape::of_rank(r + 1), spatial_why);
+  ConvolutionOptions::constrain_ports(*this, r);
+  const int64_t out_channels = *output_channels_;
+  const std::string groups_text = ConvolutionOptions::groups_text(groups_);
 
-  // Input channels: divisible by the groups; Weights hold all of them.
+  // Weights hold all the input channels.
   const Shape& in = inputs_[0].shape;
-  if (in.dim_known(0) && in[0] % groups_ != 0)
-    throw Error("Input: expected a channel count divisible by " + groups_text + ", got " +
-                std::to_string(in[0]));
   Shape w = Shape::of_rank(r + 2);
   w[0] = in.dim_known(0) ? in[0] : kUnknownDim;
   w[1] = out_channels / groups_;
@@ -226,19 +182,12 @@ std::unique_ptr<Workspace> DeconvolutionLayer::make_workspace() const {
 }
 
 void DeconvolutionLayer::check_runnable(const Tensor& x) const {
-  if (!output_channels_) throw Error("OutputChannels: required option is missing");
-  if (!kernel_size_) throw Error("KernelSize: required option is missing");
-  if (x.rank() < 3 || x.rank() > 5)
-    throw Error("Input: expected a batch of rank 3 to 5 (batch, channels, 1 to 3 spatial " +
-                std::string("dimensions), got ") + to_string(x.shape()));
+  ConvolutionOptions::check_required(*this);
+  ConvolutionOptions::check_batch_rank(x);
+  ConvolutionOptions::check_batch_spatial_rank(x, spatial_rank());
   const size_t r = x.rank() - 2;
-  const auto rank = spatial_rank();
-  if (rank && r != *rank)
-    throw Error("Input: expected a batch with " + std::to_string(*rank) +
-                " spatial dimensions (as KernelSize etc.), got " + to_string(x.shape()));
   check_output_padding(r);
-  if (!arrays_[kWeights].value || (biases() && !arrays_[kBiases].value))
-    throw Error("arrays not initialized (call NetInitialize first)");
+  ConvolutionOptions::check_initialized(*this);
   const Tensor& w = array_value(kWeights);
   bool fits = w.rank() == r + 2 && w.dim(0) == x.dim(1) && x.dim(1) % groups_ == 0 &&
               w.dim(1) * groups_ == *output_channels_;
@@ -286,10 +235,6 @@ Plan plan_of(const Tensor& x, const DeconvolutionLayer& l, OutputSize output_siz
   return p;
 }
 
-bool same_dims(std::span<const int64_t> a, const Dims& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end());
-}
-
 }  // namespace
 
 void DeconvolutionLayer::forward(Inputs in, Outputs out, Workspace* ws,
@@ -313,10 +258,7 @@ void DeconvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Wo
   const Tensor& dy = *out_grad[0];
   const Tensor& weights = array_value(kWeights);
   const Plan p = plan_of(x, *this, [this](size_t d, int64_t n) { return output_size(d, n); });
-  if (!same_dims(p.output_dims(), dy.shape()))
-    throw Error("Output gradient: expected " +
-                to_string(Dims(p.output_dims().begin(), p.output_dims().end())) + ", got " +
-                to_string(dy.shape()));
+  ConvolutionOptions::check_output_grad(p.output_dims(), dy);
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
   Tensor* dw = array_grad.size() > kWeights ? array_grad[kWeights] : nullptr;
   Tensor* db = biases() && array_grad.size() > kBiases ? array_grad[kBiases] : nullptr;

@@ -29,6 +29,8 @@
 
 namespace strata {
 
+struct ConvolutionOptions;
+
 class DeconvolutionLayer : public Layer {
  public:
   // Required options unset: shape inference reports them missing.
@@ -79,6 +81,8 @@ class DeconvolutionLayer : public Layer {
   void infer() override;
 
  private:
+  friend struct ConvolutionOptions;  // the options and checks it shares with ConvolutionLayer
+
   // Throws unless the options and arrays are complete and fit the batch x.
   void check_runnable(const Tensor& x) const;
   // Throws unless OutputPadding < Stride or < Dilation in each of `rank`

@@ -110,8 +110,28 @@ bool Layer::constrain_array(size_t i, const Shape& shape, std::string_view why) 
   return constrain(arrays_.at(i).shape, shape, arrays_[i].name, why);
 }
 
+Layer& Layer::input(const Shape& shape) {
+  try {
+    if (inputs_.size() != 1)
+      throw Error("input(): this layer has " + std::to_string(inputs_.size()) +
+                  " input ports; constrain them by name with constrain_input");
+    constrain_input(0, shape, "declared");
+    infer_shapes();
+  } catch (Error& e) {
+    throw e.add_context(describe());
+  }
+  return *this;
+}
+
 void Layer::set_input_count(size_t /*n*/) {
   throw Error(type() + " takes a fixed number of inputs (" + std::to_string(inputs_.size()) + ")");
+}
+
+void Layer::check_array_dims(size_t i, const Dims& dims) const {
+  const ArraySlot& slot = arrays_.at(i);
+  if (!fits(dims, slot.shape))
+    throw Error(slot.name + ": expected shape " + slot.shape.to_string() + ", got " +
+                to_string(dims));
 }
 
 const Tensor* Layer::array(std::string_view name) const {
@@ -122,9 +142,7 @@ const Tensor* Layer::array(std::string_view name) const {
 void Layer::set_array(std::string_view name, Tensor value) {
   const size_t i = array_index(name);
   ArraySlot& slot = arrays_[i];
-  if (!fits(value.shape(), slot.shape))
-    throw Error(slot.name + ": expected shape " + slot.shape.to_string() + ", got " +
-                to_string(value.shape()));
+  check_array_dims(i, value.shape());
   for (float v : value.values())
     if (!std::isfinite(v)) throw Error(slot.name + ": contains NaN or infinity");
   slot.shape = Shape(value.shape());

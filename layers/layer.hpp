@@ -125,6 +125,13 @@ class Layer {
   // the port on a conflict. Returns whether anything became known.
   bool constrain_input(size_t i, const Shape& shape, std::string_view why = {});
   bool constrain_output(size_t i, const Shape& shape, std::string_view why = {});
+  // Fixes the shape of the (single) Input port of one example and infers the
+  // other shapes at once, as Wolfram's "Input" -> {…}: a shape that does not
+  // fit the layer (a wrong rank, a channel count that disagrees with an
+  // array) is an Error here, not later.
+  //   LinearLayer fc(3);
+  //   fc.input({4});  // Weights [3, 4] from here on
+  Layer& input(const Shape& shape);
   // Layers that take any number of inputs (TotalLayer, CatenateLayer).
   virtual bool variadic_inputs() const { return false; }
   virtual void set_input_count(size_t n);
@@ -215,6 +222,11 @@ class Layer {
   // come from outside.
   virtual void forget_inferred_shapes();
   bool constrain_array(size_t i, const Shape& shape, std::string_view why = {});
+  // Checks the dims of a value for array i before set_array stores it, and
+  // throws an Error naming the array if it may not have them. By default they
+  // must fit what inference knows of its shape; a layer whose array may take
+  // any of several shapes (ConstantTimesLayer's Scaling) checks its own rule.
+  virtual void check_array_dims(size_t i, const Dims& dims) const;
   // A present array (forward/backward only run when all are present).
   const Tensor& array_value(size_t i) const { return *arrays_[i].value; }
 

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/threads.hpp"
+#include "kernels/plane_sums.hpp"
 
 namespace strata {
 
@@ -18,28 +19,10 @@ int64_t grain_for(int64_t n) {
   return std::max<int64_t>(1, 8192 / std::max<int64_t>(1, n));
 }
 
-constexpr int64_t kLanes = 16;
-constexpr int64_t kBlock = 1024;  // elements summed in float before going to double
-
 // Σ dy·x over the x ≤ 0 of a plane, in float lanes over blocks and the blocks
 // in double: vectorized, in an order fixed by n.
 double negative_dot(const float* x, const float* dy, int64_t n) {
-  double total = 0;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t e = std::min(n, b + kBlock);
-    float lane[kLanes] = {};
-    int64_t i = b;
-    for (; i + kLanes <= e; i += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j)
-        lane[j] += x[i + j] > 0 ? 0.0f : dy[i + j] * x[i + j];
-    double block = 0;
-    for (int64_t j = 0; j < kLanes; ++j)
-      block += lane[j];
-    for (; i < e; ++i)
-      block += x[i] > 0 ? 0.0f : dy[i] * x[i];
-    total += block;
-  }
-  return total;
+  return plane_sums::lane_sum(n, [x, dy](int64_t i) { return x[i] > 0 ? 0.0f : dy[i] * x[i]; });
 }
 
 void check_batch(const Tensor& x, int64_t channels) {

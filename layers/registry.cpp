@@ -7,6 +7,8 @@
 #include "layers/aggregation.hpp"
 #include "layers/batch_normalization.hpp"
 #include "layers/catenate.hpp"
+#include "layers/constant_plus.hpp"
+#include "layers/constant_times.hpp"
 #include "layers/convolution.hpp"
 #include "layers/deconvolution.hpp"
 #include "layers/dropout.hpp"
@@ -21,6 +23,7 @@
 #include "layers/reshape.hpp"
 #include "layers/resize.hpp"
 #include "layers/softmax.hpp"
+#include "layers/threading.hpp"
 #include "layers/total.hpp"
 
 namespace strata {
@@ -53,6 +56,9 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"PaddingLayer", &create<PaddingLayer>},
       {"ResizeLayer", &create<ResizeLayer>},
       {"AggregationLayer", &create<AggregationLayer>},
+      {"ThreadingLayer", &create<ThreadingLayer>},
+      {"ConstantTimesLayer", &create<ConstantTimesLayer>},
+      {"ConstantPlusLayer", &create<ConstantPlusLayer>},
       {"ParametricRampLayer", &create<ParametricRampLayer>},
   };
   return t;

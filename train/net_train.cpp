@@ -178,6 +178,11 @@ TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& option
   return NetTrain(net, data, options, adam);
 }
 
+TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options,
+                     Optimizer&& optimizer) {
+  return NetTrain(net, data, options, optimizer);
+}
+
 TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& options,
                      Optimizer& optimizer) {
   const auto start = Clock::now();

@@ -24,6 +24,7 @@
 #include "layers/layer.hpp"
 #include "train/loss.hpp"
 #include "train/optimizer.hpp"
+#include "train/schedule.hpp"
 
 namespace strata {
 
@@ -70,6 +71,27 @@ struct TrainResult {
 
 class TrainObserver;  // train/observer.hpp
 
+// The learning rate of each round, for TrainOptions::schedule: a
+// LearningRateSchedule as it is (its round 0 is NetTrain's round 1), or any
+// function of the round (1-based) and the optimizer's initial rate.
+//   .schedule = LearningRateSchedule::cosine(0.05, 20)
+//   .schedule = [](int round, double rate) { return rate / round; }
+class RoundSchedule {
+ public:
+  RoundSchedule() = default;
+  RoundSchedule(const LearningRateSchedule& s)  // NOLINT: implicit by design
+      : f_([s](int round, double) { return s.rate(round - 1); }) {}
+  template <typename F>
+  requires std::is_invocable_r_v<double, F, int, double> RoundSchedule(F f)
+      : f_(std::move(f)) {}  // NOLINT: implicit by design
+
+  explicit operator bool() const { return static_cast<bool>(f_); }
+  double operator()(int round, double initial_rate) const { return f_(round, initial_rate); }
+
+ private:
+  std::function<double(int, double)> f_;
+};
+
 struct TrainOptions {
   int64_t batch_size = 64;
   int rounds = 10;
@@ -85,9 +107,9 @@ struct TrainOptions {
   // (a seeded random choice of examples).
   std::optional<Dataset> validation{};
   double validation_split = 0;
-  // The learning rate of round r (1-based), given the optimizer's initial
-  // rate; unset keeps the optimizer's rate.
-  std::function<double(int round, double initial_rate)> schedule{};
+  // The learning rate of each round (see RoundSchedule); unset keeps the
+  // optimizer's rate.
+  RoundSchedule schedule{};
   // No progress: without an observer, NetTrain writes one line per round
   // through spdlog and a progress bar on a terminal (TerminalProgress).
   bool quiet = false;
@@ -112,6 +134,10 @@ struct TrainOptions {
 // infinite; the net then keeps its arrays from before that batch.
 TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options,
                      Optimizer& optimizer);
+// The same with an optimizer made for this training alone:
+//   NetTrain(net, data, {.rounds = 5}, Adam(0.02));
+TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options,
+                     Optimizer&& optimizer);
 // The same with Adam at its defaults.
 TrainResult NetTrain(Layer& net, const Dataset& data, const TrainOptions& options = {});
 

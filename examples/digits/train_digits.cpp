@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     sgd.momentum(0.9).l2_regularization(0.003);
     const auto cosine = LearningRateSchedule::cosine(0.05, 20);
     TrainOptions options{.batch_size = 16, .rounds = 20, .seed = 1, .validation = test};
-    options.schedule = [&](int round, double) { return cosine.rate(round - 1); };
+    options.schedule = cosine;
     const TrainResult result = NetTrain(net, train, options, sgd);
 
     const Evaluation ev = evaluate(net, test, LossFunction::CrossEntropy);

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/transposed_conv.hpp"
 #include "layers/spatial.hpp"
 
 namespace strata::testing {
@@ -35,6 +36,29 @@ inline WindowGeometry make_geometry(std::array<int64_t, 3> in, std::array<int64_
   for (size_t d = 0; d < 3; ++d)
     g.out[d] = (in[d] + before[d] + after[d] - dilation[d] * (kernel[d] - 1) - 1) / stride[d] + 1;
   return g;
+}
+
+// A transposed convolution's geometry from its sizes; out from its formula,
+// with `before` and `after` cropped independently.
+inline kernels::TransposedConvGeometry transposed_geometry(
+    int64_t batch, int64_t cin, int64_t cout, int64_t groups, std::array<int64_t, 3> in,
+    std::array<int64_t, 3> kernel, std::array<int64_t, 3> stride, std::array<int64_t, 3> dilation,
+    std::array<int64_t, 3> before, std::array<int64_t, 3> after,
+    std::array<int64_t, 3> output_padding) {
+  kernels::TransposedConvGeometry t;
+  t.batch = batch;
+  t.in_channels = cin;
+  t.out_channels = cout;
+  t.groups = groups;
+  t.in = in;
+  t.kernel = kernel;
+  t.stride = stride;
+  t.dilation = dilation;
+  t.padding = before;
+  for (size_t d = 0; d < 3; ++d)
+    t.out[d] = (in[d] - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1 - before[d] - after[d] +
+               output_padding[d];
+  return t;
 }
 
 // x at (c, i) with i per dimension, 0 outside [0, in).

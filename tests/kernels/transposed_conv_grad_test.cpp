@@ -8,29 +8,9 @@ using namespace strata;
 using namespace strata::kernels;
 using strata::testing::max_error;
 using strata::testing::random_floats;
+using strata::testing::transposed_geometry;
 
 namespace {
-
-TransposedConvGeometry geometry(int64_t batch, int64_t cin, int64_t cout, int64_t groups,
-                                std::array<int64_t, 3> in, std::array<int64_t, 3> kernel,
-                                std::array<int64_t, 3> stride, std::array<int64_t, 3> dilation,
-                                std::array<int64_t, 3> before, std::array<int64_t, 3> after,
-                                std::array<int64_t, 3> output_padding) {
-  TransposedConvGeometry t;
-  t.batch = batch;
-  t.in_channels = cin;
-  t.out_channels = cout;
-  t.groups = groups;
-  t.in = in;
-  t.kernel = kernel;
-  t.stride = stride;
-  t.dilation = dilation;
-  t.padding = before;
-  for (size_t d = 0; d < 3; ++d)
-    t.out[d] = (in[d] - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1 - before[d] - after[d] +
-               output_padding[d];
-  return t;
-}
 
 // The definitions, in double: every pair (input i, kernel k) that lands on
 // output j = i·stride + k·dilation − before, inside the output, links
@@ -81,19 +61,19 @@ Naive naive_grads(const TransposedConvGeometry& t, const float* x, const float* 
 TEST_CASE("transposed_conv_grad: input, weights and bias gradients, by every path") {
   const TransposedConvGeometry cases[] = {
       // Stride 1, output rows of 16 or more: the direct kernel for dx.
-      geometry(2, 4, 6, 2, {1, 3, 18}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1},
-               {0, 0, 0}),
+      transposed_geometry(2, 4, 6, 2, {1, 3, 18}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1},
+                          {0, 1, 1}, {0, 0, 0}),
       // Strides, output padding, crops on one side only: GEMMs.
-      geometry(3, 2, 3, 1, {1, 4, 5}, {1, 3, 2}, {1, 2, 3}, {1, 1, 1}, {0, 1, 0}, {0, 0, 2},
-               {0, 1, 2}),
-      geometry(2, 4, 4, 4, {1, 1, 9}, {1, 1, 3}, {1, 1, 2}, {1, 1, 2}, {0, 0, 3}, {0, 0, 0},
-               {0, 0, 1}),
+      transposed_geometry(3, 2, 3, 1, {1, 4, 5}, {1, 3, 2}, {1, 2, 3}, {1, 1, 1}, {0, 1, 0},
+                          {0, 0, 2}, {0, 1, 2}),
+      transposed_geometry(2, 4, 4, 4, {1, 1, 9}, {1, 1, 3}, {1, 1, 2}, {1, 1, 2}, {0, 0, 3},
+                          {0, 0, 0}, {0, 0, 1}),
       // 3-D, dilation, groups.
-      geometry(2, 4, 2, 2, {2, 3, 2}, {2, 2, 3}, {2, 1, 1}, {1, 2, 1}, {1, 0, 1}, {0, 1, 1},
-               {1, 0, 0}),
+      transposed_geometry(2, 4, 2, 2, {2, 3, 2}, {2, 2, 3}, {2, 1, 1}, {1, 2, 1}, {1, 0, 1},
+                          {0, 1, 1}, {1, 0, 0}),
       // Many input channels over a large image: tiled GEMMs.
-      geometry(1, 8, 32, 1, {1, 16, 17}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1},
-               {0, 1, 1}),
+      transposed_geometry(1, 8, 32, 1, {1, 16, 17}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1},
+                          {0, 1, 1}, {0, 1, 1}),
   };
   for (const auto& t : cases) {
     CAPTURE(t.in[2]);

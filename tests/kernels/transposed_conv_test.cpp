@@ -52,27 +52,15 @@ std::vector<double> naive_transposed(const TransposedConvGeometry& t, const floa
   return y;
 }
 
-// A geometry in PyTorch's terms; out from its formula.
+// A geometry in PyTorch's terms (the same padding before and after).
 TransposedConvGeometry torch_geometry(int64_t batch, int64_t cin, int64_t cout, int64_t groups,
                                       std::array<int64_t, 3> in, std::array<int64_t, 3> kernel,
                                       std::array<int64_t, 3> stride,
                                       std::array<int64_t, 3> dilation,
                                       std::array<int64_t, 3> padding,
                                       std::array<int64_t, 3> output_padding) {
-  TransposedConvGeometry t;
-  t.batch = batch;
-  t.in_channels = cin;
-  t.out_channels = cout;
-  t.groups = groups;
-  t.in = in;
-  t.kernel = kernel;
-  t.stride = stride;
-  t.dilation = dilation;
-  t.padding = padding;
-  for (size_t d = 0; d < 3; ++d)
-    t.out[d] =
-        transposed_size(in[d], kernel[d], stride[d], dilation[d], padding[d], output_padding[d]);
-  return t;
+  return strata::testing::transposed_geometry(batch, cin, cout, groups, in, kernel, stride,
+                                              dilation, padding, padding, output_padding);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "convolution_support.hpp"
 #include "core/error.hpp"
 #include "core/threads.hpp"
 #include "layers/registry.hpp"
@@ -12,37 +13,17 @@
 
 using namespace strata;
 using strata::testing::check_gradients;
+using strata::testing::forward_backward;
+using strata::testing::initialized;
 using strata::testing::random_tensor;
 
 namespace {
 
-// Fixes the input shape (one example) and fills Weights and Biases.
-ConvolutionLayer initialized(ConvolutionLayer layer, const Dims& example, uint64_t seed) {
-  layer.constrain_input(0, Shape(example));
-  layer.infer_shapes();
-  REQUIRE(layer.shapes_known());
-  layer.set_array("Weights", random_tensor(layer.arrays()[0].shape.dims(), seed));
-  if (layer.biases())
-    layer.set_array("Biases", random_tensor({*layer.output_channels()}, seed + 1));
-  return layer;
-}
-
-// Runs forward and backward with output gradient `dy`; returns
-// {y, dx, dWeights, dBiases}.
+// Runs forward and backward, in a fresh workspace, with a random output
+// gradient; returns {y, dx, dWeights, dBiases}.
 std::vector<Tensor> run(const ConvolutionLayer& layer, const Tensor& x, uint64_t seed) {
-  Tensor y, dx, dw, db;
-  const Tensor* in[] = {&x};
-  Tensor* out[] = {&y};
   auto ws = layer.make_workspace();
-  layer.forward(in, out, ws.get(), RunContext{});
-  Tensor dy = random_tensor(y.shape(), seed);
-  const Tensor* outc[] = {&y};
-  const Tensor* gout[] = {&dy};
-  Tensor* gin[] = {&dx};
-  std::vector<Tensor*> garr{&dw};
-  if (layer.biases()) garr.push_back(&db);
-  layer.backward(in, outc, gout, ws.get(), gin, garr);
-  return {y, dx, dw, db};
+  return forward_backward(layer, x, seed, ws.get());
 }
 
 // The definition, written out with plain loops over the padded input (in

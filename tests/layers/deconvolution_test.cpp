@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "convolution_support.hpp"
 #include "core/error.hpp"
 #include "core/threads.hpp"
 #include "graph/net_chain.hpp"
@@ -18,38 +19,11 @@
 using namespace strata;
 using strata::testing::check_gradients;
 using strata::testing::compare_tensors;
+using strata::testing::forward_backward;
+using strata::testing::initialized;
 using strata::testing::random_tensor;
 
 namespace {
-
-// Fixes the input shape (one example) and fills Weights and Biases.
-DeconvolutionLayer initialized(DeconvolutionLayer layer, const Dims& example, uint64_t seed) {
-  layer.constrain_input(0, Shape(example));
-  layer.infer_shapes();
-  REQUIRE(layer.shapes_known());
-  layer.set_array("Weights", random_tensor(layer.arrays()[0].shape.dims(), seed));
-  if (layer.biases())
-    layer.set_array("Biases", random_tensor({*layer.output_channels()}, seed + 1));
-  return layer;
-}
-
-// Runs forward and backward with a random output gradient; returns {y, dx,
-// dWeights, dBiases}.
-std::vector<Tensor> run(const Layer& layer, const Tensor& x, uint64_t seed,
-                        Workspace* ws = nullptr) {
-  Tensor y, dx, dw, db;
-  const Tensor* in[] = {&x};
-  Tensor* out[] = {&y};
-  layer.forward(in, out, ws, RunContext{});
-  Tensor dy = random_tensor(y.shape(), seed);
-  const Tensor* outc[] = {&y};
-  const Tensor* gout[] = {&dy};
-  Tensor* gin[] = {&dx};
-  std::vector<Tensor*> garr{&dw};
-  if (layer.arrays().size() > 1) garr.push_back(&db);
-  layer.backward(in, outc, gout, ws, gin, garr);
-  return {y, dx, dw, db};
-}
 
 Shape inferred_output(DeconvolutionLayer layer, const Shape& input) {
   layer.constrain_input(0, input);
@@ -399,7 +373,7 @@ TEST_CASE("DeconvolutionLayer is the input gradient of ConvolutionLayer") {
                     .biases(false);
   deconv.set_array("Weights", w);
   const Tensor x = random_tensor({2, 3, 11, 9}, 2);
-  const auto grads = run(conv, x, 3);
+  const auto grads = forward_backward(conv, x, 3);
   const Tensor dy = random_tensor(grads[0].shape(), 3);
   const Tensor y = deconv(dy);
   CHECK(compare_tensors(y, grads[1], 1e-5, 1e-5) <= 1.0);
@@ -424,13 +398,13 @@ TEST_CASE("DeconvolutionLayer gives bit-identical results on 1, 2 and 3 threads"
     CAPTURE(to_string(shape));
     const Tensor x = random_tensor(shape, 5);
     strata::set_num_threads(1);
-    const auto one = run(layer, x, 6);
+    const auto one = forward_backward(layer, x, 6);
     for (int n : {2, 3}) {
       CAPTURE(n);
       strata::set_num_threads(n);
       auto ws = layer.make_workspace();
       for (int again = 0; again < 2; ++again) {  // cold and warm workspace
-        const auto many = run(layer, x, 6, ws.get());
+        const auto many = forward_backward(layer, x, 6, ws.get());
         for (size_t i = 0; i < one.size(); ++i) {
           CAPTURE(i);
           CHECK(one[i] == many[i]);  // bitwise

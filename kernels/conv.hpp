@@ -1,0 +1,19 @@
+// A convolution's forward, by whichever kernel suits its plan: the direct
+// kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
+// or more, im2col + GEMM (kernels/gemm_conv.hpp) for the rest. The choice
+// depends on the sizes alone, so results do too. ConvolutionLayer's forward
+// and the input gradient of a transposed convolution both run here.
+#pragma once
+
+#include "kernels/gemm_conv.hpp"
+
+namespace strata::kernels {
+
+// y [batch, out_channels, out…] = the convolution of x [batch, in_channels,
+// in…] by Weights w [out_channels, in_channels / groups, kernel…] (bias
+// [out_channels] or null: none). Scratch only grows; a warm call allocates
+// nothing.
+void convolution_forward(const ConvPlan& p, const float* x, const float* w, const float* bias,
+                         float* y, ConvScratch& scratch);
+
+}  // namespace strata::kernels
