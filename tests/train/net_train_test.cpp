@@ -9,6 +9,7 @@
 #include "graph/extract.hpp"
 #include "graph/net_chain.hpp"
 #include "layers/aggregation.hpp"
+#include "layers/constant_times.hpp"
 #include "layers/convolution.hpp"
 #include "layers/deconvolution.hpp"
 #include "layers/elementwise.hpp"
@@ -34,13 +35,14 @@ namespace {
 NetChain parity_net(const std::string& name) {
   if (name == "second_edition_sgd")
     // make_training.py: the same chain in PyTorch (ReflectionPad2d, Conv2d,
-    // LocalResponseNorm(3), PReLU, ConvTranspose2d, bilinear interpolate by
-    // 1/2, the spatial mean).
+    // LocalResponseNorm(3), PReLU, ConvTranspose2d, a scaling parameter,
+    // bilinear interpolate by 1/2, the spatial mean).
     return NetChain({PaddingLayer({{0, 0}, {1, 1}, {1, 1}}).padding(PaddingMode::Reflected),
                      ConvolutionLayer(4, {3, 3}),
                      LocalResponseNormalizationLayer().channel_window_size(1).alpha(0.5).beta(0.75),
                      ParametricRampLayer(),
                      DeconvolutionLayer(3, {3, 3}).stride(2).padding_size(1).output_padding(1),
+                     ConstantTimesLayer(Tensor({3, 1, 1}, 1.0f)),
                      ResizeLayer().scale(0.5).resampling(Resampling::Linear),
                      AggregationLayer(AggregationFunction::Mean)},
                     Input({2, 6, 6}));
