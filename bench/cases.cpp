@@ -17,11 +17,27 @@ std::string CaseSpec::name() const {
       s = "Conv" + std::to_string(kernel) + "x" + std::to_string(kernel) + "->" +
           std::to_string(out_channels);
       break;
+    case Op::Deconvolution:
+      s = "Deconv" + std::to_string(kernel) + "x" + std::to_string(kernel) + "/" +
+          std::to_string(stride) + "->" + std::to_string(out_channels);
+      break;
     case Op::Linear:
       s = "Linear->" + std::to_string(out_channels);
       break;
     case Op::MaxPool:
       s = "MaxPool2x2";
+      break;
+    case Op::LocalResponseNorm:
+      s = "LRN";
+      break;
+    case Op::ResizeLinear:
+      s = "ResizeLinear2x";
+      break;
+    case Op::ResizeNearest:
+      s = "ResizeNearest2x";
+      break;
+    case Op::PadReflected:
+      s = "PadReflected+" + std::to_string(pad);
       break;
     case Op::DigitsStep:
       s = "DigitsTrainStep";
@@ -42,14 +58,34 @@ int64_t CaseSpec::input_elements() const {
   return n;
 }
 
+int64_t CaseSpec::output_elements() const {
+  const int64_t n = input_elements();
+  switch (op) {
+    case Op::ResizeLinear:
+    case Op::ResizeNearest:
+      return 4 * n;  // 2-D, twice the height and width
+    case Op::PadReflected:
+      return n / (input[2] * input[3]) * (input[2] + 2 * pad) * (input[3] + 2 * pad);
+    default:
+      return n;
+  }
+}
+
 double CaseSpec::bytes() const {
   const double x = 4.0 * static_cast<double>(input_elements());
+  const double y = 4.0 * static_cast<double>(output_elements());
   const bool back = pass == Pass::ForwardBackward;
   switch (op) {
     case Op::InstanceNorm:
     case Op::BatchNorm:
+    case Op::LocalResponseNorm:
       // Forward reads x, writes y; backward reads x and dy, writes dx.
       return back ? 5 * x : 2 * x;
+    case Op::ResizeLinear:
+    case Op::ResizeNearest:
+    case Op::PadReflected:
+      // Forward reads x, writes y; backward reads dy, writes dx.
+      return back ? 2 * (x + y) : x + y;
     case Op::MaxPool:
       // 2x2 windows: y and dy are a quarter of x.
       return back ? 2.5 * x : 1.25 * x;
@@ -70,6 +106,11 @@ double CaseSpec::flops() const {
                        static_cast<double>(input[1] * kernel * kernel) * positions;
       return back ? 3 * f : f;  // backward: one GEMM for dx, one for dWeights
     }
+    case Op::Deconvolution: {
+      // Each input position meets every kernel tap of every output channel.
+      const double f = 2 * static_cast<double>(input_elements() * out_channels * kernel * kernel);
+      return back ? 3 * f : f;
+    }
     case Op::Linear: {
       const double f = 2 * batch * static_cast<double>(out_channels) *
                        static_cast<double>(input_elements() / input[0]);
@@ -89,8 +130,20 @@ std::vector<CaseSpec> all_cases() {
   for (int64_t k : {3, 1})
     for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
       cases.push_back({Op::Convolution, pass, {32, 16, 32, 32}, 32, k});
+  // Upsampling by 2 (PyTorch's ConvTranspose2d(32, 16, 3, stride=2,
+  // padding=1, output_padding=1)), and at stride 1.
+  for (int64_t stride : {2, 1})
+    for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
+      cases.push_back({Op::Deconvolution, pass, {8, 32, 16, 16}, 16, 3, stride});
   for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
     cases.push_back({Op::BatchNorm, pass, {32, 16, 32, 32}});
+  for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
+    cases.push_back({Op::LocalResponseNorm, pass, {32, 16, 32, 32}});
+  for (Op op : {Op::ResizeLinear, Op::ResizeNearest})
+    for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
+      cases.push_back({op, pass, {32, 16, 16, 16}});
+  for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
+    cases.push_back({Op::PadReflected, pass, {32, 16, 32, 32}, 0, 0, 1, 2});
   for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
     cases.push_back({Op::MaxPool, pass, {32, 16, 32, 32}});
   for (Pass pass : {Pass::Forward, Pass::ForwardBackward})

@@ -9,22 +9,40 @@
 
 namespace bench {
 
-enum class Op { InstanceNorm, BatchNorm, Convolution, Linear, MaxPool, DigitsStep };
+enum class Op {
+  InstanceNorm,
+  BatchNorm,
+  Convolution,
+  Deconvolution,
+  Linear,
+  MaxPool,
+  LocalResponseNorm,
+  ResizeLinear,
+  ResizeNearest,
+  PadReflected,
+  DigitsStep
+};
 enum class Pass { Forward, ForwardBackward };
 
 struct CaseSpec {
   Op op;
   Pass pass;
   std::vector<int64_t> input;  // batch first
-  int64_t out_channels = 0;    // Convolution and Linear: outputs per position / example
-  int64_t kernel = 0;          // Convolution: a kernel x kernel window (padding kernel / 2)
+  int64_t out_channels = 0;    // (De)convolution and Linear: outputs per position / example
+  int64_t kernel = 0;          // (De)convolution: a kernel x kernel window (padding kernel / 2)
+  // Deconvolution: the stride, with an output padding of stride − 1 (so the
+  // output is stride times the input).
+  int64_t stride = 1;
+  int64_t pad = 0;  // PadReflected: the pad on each side of height and width
 
   // "InstanceNorm fwd [8,64,64,64]": the case's name in the table; the
   // benchmarks are named "<name>/strata" and "<name>/libtorch".
   std::string name() const;
   int64_t input_elements() const;
-  // Bytes a kernel must at least read and write (normalizations, pooling),
-  // or floating-point operations (convolution, linear); 0 for DigitsStep.
+  int64_t output_elements() const;
+  // Bytes a kernel must at least read and write (normalizations, pooling,
+  // resizing, padding), or floating-point operations ((de)convolution,
+  // linear); 0 for DigitsStep.
   double bytes() const;
   double flops() const;
 };
@@ -34,6 +52,11 @@ std::vector<CaseSpec> all_cases();
 
 // `count` values, uniform in [lo, hi), the same for a given seed on both sides.
 std::vector<float> random_values(int64_t count, uint64_t seed, float lo = -1, float hi = 1);
+
+// LocalResponseNorm's options in the benchmark (AlexNet's): ChannelWindowSize
+// 2 (PyTorch's size 5), Alpha 1e-4, Beta 0.75, Bias 2.
+inline constexpr int64_t kLrnWindow = 2;
+inline constexpr double kLrnAlpha = 1e-4, kLrnBeta = 0.75, kLrnBias = 2;
 
 // The main job's training of the digits net (examples/digits/train_digits.cpp;
 // the net is bench::digits_net()): SGD with learning rate 0.05 falling along

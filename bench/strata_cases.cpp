@@ -47,6 +47,31 @@ std::unique_ptr<strata::Layer> make_layer(const CaseSpec& c) {
       l->set_array("Biases", random_tensor({c.out_channels}, 3));
       return l;
     }
+    case Op::Deconvolution: {
+      auto l =
+          std::make_unique<DeconvolutionLayer>(c.out_channels, SpatialSizes{c.kernel, c.kernel});
+      l->stride(c.stride).padding_size(c.kernel / 2).output_padding(c.stride - 1);
+      l->set_array("Weights",
+                   random_tensor({channels, c.out_channels, c.kernel, c.kernel}, 2, -0.1f, 0.1f));
+      l->set_array("Biases", random_tensor({c.out_channels}, 3));
+      return l;
+    }
+    case Op::LocalResponseNorm: {
+      auto l = std::make_unique<LocalResponseNormalizationLayer>();
+      l->channel_window_size(kLrnWindow).alpha(kLrnAlpha).beta(kLrnBeta).bias(kLrnBias);
+      return l;
+    }
+    case Op::ResizeLinear:
+    case Op::ResizeNearest: {
+      auto l = std::make_unique<ResizeLayer>();
+      l->scale(2).resampling(c.op == Op::ResizeLinear ? Resampling::Linear : Resampling::Nearest);
+      return l;
+    }
+    case Op::PadReflected: {
+      auto l = std::make_unique<PaddingLayer>(PaddingPairs{{0, 0}, {c.pad, c.pad}, {c.pad, c.pad}});
+      l->padding(PaddingMode::Reflected);
+      return l;
+    }
     case Op::Linear: {
       auto l = std::make_unique<LinearLayer>(c.out_channels);
       l->set_array("Weights", random_tensor({c.out_channels, channels}, 2, -0.05f, 0.05f));

@@ -54,6 +54,46 @@ Model make_model(const CaseSpec& c) {
       const int64_t pad = c.kernel / 2;
       return {[=](const torch::Tensor& x) { return torch::conv2d(x, w, b, 1, pad); }, {w, b}};
     }
+    case Op::Deconvolution: {
+      auto w = random_tensor({channels, c.out_channels, c.kernel, c.kernel}, 2, -0.1f, 0.1f);
+      auto b = random_tensor({c.out_channels}, 3);
+      const int64_t pad = c.kernel / 2, stride = c.stride;
+      return {[=](const torch::Tensor& x) {
+                return torch::conv_transpose2d(x, w, b, stride, pad, stride - 1);
+              },
+              {w, b}};
+    }
+    case Op::LocalResponseNorm:
+      return {[](const torch::Tensor& x) {
+                namespace F = torch::nn::functional;
+                return F::local_response_norm(x, F::LocalResponseNormFuncOptions(2 * kLrnWindow + 1)
+                                                     .alpha(kLrnAlpha)
+                                                     .beta(kLrnBeta)
+                                                     .k(kLrnBias));
+              },
+              {}};
+    case Op::ResizeLinear:
+    case Op::ResizeNearest: {
+      const bool linear = c.op == Op::ResizeLinear;
+      return {[=](const torch::Tensor& x) {
+                namespace F = torch::nn::functional;
+                auto options = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2, 2});
+                if (linear)
+                  options.mode(torch::kBilinear).align_corners(false);
+                else
+                  options.mode(torch::kNearest);
+                return F::interpolate(x, options);
+              },
+              {}};
+    }
+    case Op::PadReflected: {
+      const int64_t p = c.pad;
+      return {[=](const torch::Tensor& x) {
+                namespace F = torch::nn::functional;
+                return F::pad(x, F::PadFuncOptions({p, p, p, p}).mode(torch::kReflect));
+              },
+              {}};
+    }
     case Op::Linear: {
       auto w = random_tensor({c.out_channels, channels}, 2, -0.05f, 0.05f);
       auto b = random_tensor({c.out_channels}, 3);

@@ -29,8 +29,8 @@ def named_arrays(model):
     return out
 
 
-def run(name, model, x, y, loss_fn, make_opt, batch, rounds, clip=0.0):
-    initial = {k: tensor(v) for k, v in named_arrays(model).items()}
+def run(name, model, x, y, loss_fn, make_opt, batch, rounds, clip=0.0, names=named_arrays):
+    initial = {k: tensor(v) for k, v in names(model).items()}
     opt = make_opt(model.parameters())
     losses = []
     for _ in range(rounds):
@@ -42,7 +42,7 @@ def run(name, model, x, y, loss_fn, make_opt, batch, rounds, clip=0.0):
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             losses.append(loss.item())
-    final = {k: tensor(v) for k, v in named_arrays(model).items()}
+    final = {k: tensor(v) for k, v in names(model).items()}
     return {"name": name, "inputs": tensor(x), "targets": tensor(y), "batch_size": batch,
             "rounds": rounds, "initial": initial, "final": final, "batch_losses": losses}
 
@@ -85,6 +85,50 @@ for name, make_opt, options, method, clip in [
             batch=4, rounds=2, clip=clip)
     c.update(method=method, options=options, loss="CrossEntropy")
     cases.append(c)
+
+
+class Scaling(nn.Module):
+    """strata's ConstantTimesLayer with a Scaling array of the given shape."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.scaling = nn.Parameter(torch.empty(*shape))
+
+    def forward(self, x):
+        return x * self.scaling
+
+
+class Resize(nn.Module):
+    def forward(self, x):
+        return F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+
+
+class Mean(nn.Module):
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
+# The second-edition layers in one chain, trained by SGD with momentum:
+# reflection padding, a convolution, LRN (ChannelWindowSize 1 = size 3),
+# PReLU, a stride-2 deconvolution, per-channel scaling, bilinear resizing by
+# 1/2 and the spatial mean, as class scores. Strata positions are 1-based.
+torch.manual_seed(5)
+model = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(2, 4, 3),
+                      nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0), nn.PReLU(4),
+                      nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),
+                      Scaling(3, 1, 1), Resize(), Mean())
+with torch.no_grad():  # Slopes and Scalings away from their initial values
+    model[3].weight.uniform_(0.1, 0.4)
+    model[5].scaling.uniform_(0.5, 1.5)
+x = torch.randn(12, 2, 6, 6)
+y = torch.randint(0, 3, (12,))
+strata_names = {"1.weight": "2/Weights", "1.bias": "2/Biases", "3.weight": "4/Slope",
+                "4.weight": "5/Weights", "4.bias": "5/Biases", "5.scaling": "6/Scaling"}
+c = run("second_edition_sgd", model, x, y.float(), lambda out, t: F.cross_entropy(out, t.long()),
+        lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9), batch=4, rounds=3,
+        names=lambda m: {strata_names[k]: p for k, p in m.named_parameters()})
+c.update(method="SGD", options={"LearningRate": 0.2, "Momentum": 0.9}, loss="CrossEntropy")
+cases.append(c)
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "training.json")
 with open(path, "w") as f:

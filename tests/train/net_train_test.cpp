@@ -8,12 +8,19 @@
 #include "core/error.hpp"
 #include "graph/extract.hpp"
 #include "graph/net_chain.hpp"
+#include "layers/aggregation.hpp"
+#include "layers/constant_times.hpp"
 #include "layers/convolution.hpp"
+#include "layers/deconvolution.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
 #include "layers/instance_normalization.hpp"
 #include "layers/linear.hpp"
+#include "layers/local_response_normalization.hpp"
+#include "layers/padding.hpp"
+#include "layers/parametric_ramp.hpp"
 #include "layers/pooling.hpp"
+#include "layers/resize.hpp"
 #include "layers/softmax.hpp"
 #include "support/gradcheck.hpp"
 #include "support/reference.hpp"
@@ -26,6 +33,19 @@ using strata::testing::tensor_from_json;
 namespace {
 
 NetChain parity_net(const std::string& name) {
+  if (name == "second_edition_sgd")
+    // make_training.py: the same chain in PyTorch (ReflectionPad2d, Conv2d,
+    // LocalResponseNorm(3), PReLU, ConvTranspose2d, a scaling parameter,
+    // bilinear interpolate by 1/2, the spatial mean).
+    return NetChain({PaddingLayer({{0, 0}, {1, 1}, {1, 1}}).padding(PaddingMode::Reflected),
+                     ConvolutionLayer(4, {3, 3}),
+                     LocalResponseNormalizationLayer().channel_window_size(1).alpha(0.5).beta(0.75),
+                     ParametricRampLayer(),
+                     DeconvolutionLayer(3, {3, 3}).stride(2).padding_size(1).output_padding(1),
+                     ConstantTimesLayer(Tensor({3, 1, 1}, 1.0f)),
+                     ResizeLayer().scale(0.5).resampling(Resampling::Linear),
+                     AggregationLayer(AggregationFunction::Mean)},
+                    Input({2, 6, 6}));
   if (name == "mlp_sgd")
     return NetChain({LinearLayer(8), ElementwiseLayer("Tanh"), LinearLayer(3)}, Input({4}));
   return NetChain(
@@ -36,7 +56,9 @@ NetChain parity_net(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("NetTrain matches PyTorch batch by batch (SGD, momentum, L2, clipping, Adam)") {
+TEST_CASE(
+    "NetTrain matches PyTorch batch by batch (SGD, momentum, L2, clipping, Adam, second-edition "
+    "layers)") {
   const auto file = strata::testing::load_test_data("training.json");
   for (const auto& c : file.at("cases")) {
     const std::string name = c.at("name");

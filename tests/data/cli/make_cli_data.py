@@ -9,6 +9,8 @@ Run with Debian's python3:
 - regression_targets_short.npy: 63 targets, one too few.
 - batch_3x4.npy: a batch of 3 examples of 4 features, for the wrong-shape
   error of `strata apply` (the hand-set net takes 3 features).
+- new_layers_inputs.npy / new_layers_targets.npy: 30 images [2, 8, 8] in 3
+  classes, for the net of every second-edition layer (new_layers_net.json).
 """
 import os
 
@@ -24,3 +26,13 @@ np.save(os.path.join(HERE, "regression_targets.npy"), y)
 np.save(os.path.join(HERE, "regression_targets_short.npy"), y[:63])
 np.save(os.path.join(HERE, "batch_3x4.npy"),
         np.arange(12, dtype=np.float32).reshape(3, 4))
+
+# new_layers_inputs.npy / new_layers_targets.npy: 30 examples [2, 8, 8] in 3
+# classes (float32, the targets float32 class indices), for new_layers_net.json:
+# class 0 lifts channel 0, class 1 channel 1, class 2 neither, over noise.
+targets = np.arange(30) % 3
+images = rng.normal(0, 0.5, size=(30, 2, 8, 8))
+images[targets == 0, 0] += 1
+images[targets == 1, 1] += 1
+np.save(os.path.join(HERE, "new_layers_inputs.npy"), images.astype(np.float32))
+np.save(os.path.join(HERE, "new_layers_targets.npy"), targets.astype(np.float32))
