@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "graph/class_labels.hpp"
 #include "graph/summary.hpp"
 #include "serialization/net_json.hpp"
 
@@ -16,12 +17,18 @@ void add_info_command(CLI::App& app) {
   cmd->footer(
       "Per layer: its name, type, input and output shapes (one example, without the\n"
       "batch dimension), arrays (\"Automatic\" while not created yet) and parameter\n"
-      "count; then the totals.\n\n"
+      "count; then the totals, and the net's class labels if it has them.\n\n"
       "Example:\n"
       "  strata info net.json");
   cmd->callback([net_file] {
     const auto net = load_net(*net_file);
     std::cout << NetSummary(*net);
+    if (const auto& labels = class_labels(*net); !labels.empty()) {
+      std::cout << "class labels:";
+      for (const auto& label : labels)
+        std::cout << " " << label;
+      std::cout << "\n";
+    }
     if (const auto missing = net->missing_arrays(); !missing.empty())
       std::cout << missing.size() << (missing.size() == 1 ? " array is" : " arrays are")
                 << " Automatic: `strata init` or `strata train` creates them\n";
