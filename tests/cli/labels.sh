@@ -25,6 +25,8 @@ ok train labelled.json --data iris_labels.csv "${TRAIN[@]}" -o by_label.json
 ok train labelled.json --data "$IRIS" "${TRAIN[@]}" -o by_index.json
 cmp -s by_label.json by_index.json || fail "labels and indices trained different nets"
 grep -q '"versicolor"' by_label.json || fail "train dropped the labels"
+ok train labelled.json --data iris_labels.csv --rounds 1 --quiet --checkpoint ck.json -o ck_net.json
+grep -q '"ClassLabels"' ck.json || fail "the checkpoint lacks the labels"
 
 # evaluate: the same accuracy from labels as from indices; a labelled matrix.
 ok evaluate by_label.json --data iris_labels.csv
