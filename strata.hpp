@@ -6,6 +6,7 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
+#include "graph/class_labels.hpp"
 #include "graph/extract.hpp"
 #include "graph/graph_builder.hpp"
 #include "graph/net.hpp"

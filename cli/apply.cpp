@@ -1,13 +1,19 @@
 // strata apply NET INPUT -o OUTPUT: the net applied to a batch of examples in
 // inference mode; tensors from and to .npy or JSON files.
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
+#include "cli/validators.hpp"
 #include "core/error.hpp"
+#include "graph/class_labels.hpp"
+#include "serialization/atomic_file.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/tensor_json.hpp"
 
@@ -21,6 +27,8 @@ struct ApplyArgs {
   std::string output;
   std::vector<std::string> inputs;   // NAME=FILE
   std::vector<std::string> outputs;  // NAME=FILE
+  bool decode = false;               // the top class's label per example
+  int64_t top = 0;                   // the top classes with probabilities (0: none)
 };
 
 std::string port_names(const std::vector<Port>& ports) {
@@ -70,20 +78,28 @@ std::vector<std::string> files_by_port(const Layer& net, bool inputs, const std:
 }
 
 // Reads the batch for input port i and checks it against the port's shape.
-Tensor read_input(const Layer& net, size_t i, const std::string& file) {
+// One example without the batch dimension (rank one less than a batch, as
+// net(x) takes it in C++) is made a batch of one, and `one_example` set.
+Tensor read_input(const Layer& net, size_t i, const std::string& file, bool& one_example) {
   Tensor t = read_tensor_file(file);
   const Port& port = net.inputs()[i];
   const std::string port_text =
       "the net's input port \"" + port.name + "\" " + port.shape.to_string();
-  if (port.shape.rank_known() && t.rank() != port.shape.rank() + 1) {
-    std::string hint;
-    if (t.rank() == port.shape.rank())
-      hint = " (a single example needs a leading batch dimension of 1)";
-    throw Error("a tensor of shape " + to_string(t.shape()) + " is not a batch of examples for " +
-                port_text + ": expected rank " + std::to_string(port.shape.rank() + 1) +
-                ", batch first" + hint)
-        .add_context(file);
+  one_example = port.shape.rank_known() && t.rank() == port.shape.rank() && t.rank() > 0;
+  if (one_example) {
+    if (!fits(t.shape(), port.shape))
+      throw Error("an example of shape " + to_string(t.shape()) + " does not fit " + port_text)
+          .add_context(file);
+    Dims batch = t.shape();
+    batch.insert(batch.begin(), 1);
+    return t.reshaped(batch);
   }
+  if (port.shape.rank_known() && t.rank() != port.shape.rank() + 1)
+    throw Error("a tensor of shape " + to_string(t.shape()) + " is not an example nor a batch of " +
+                "examples for " + port_text + ": expected rank " +
+                std::to_string(port.shape.rank()) + " (one example) or " +
+                std::to_string(port.shape.rank() + 1) + " (a batch, batch first)")
+        .add_context(file);
   if (t.rank() == 0)
     throw Error("a scalar is not a batch of examples (the first dimension is the batch)")
         .add_context(file);
@@ -93,6 +109,33 @@ Tensor read_input(const Layer& net, size_t i, const std::string& file) {
         .add_context(file);
   if (t.dim(0) == 0) throw Error("no examples (the batch dimension is 0)").add_context(file);
   return t;
+}
+
+// A probability as the decision lines show it: 6 significant digits.
+std::string probability_text(float p) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", static_cast<double>(p));
+  return buffer;
+}
+
+// --decode: one label a line; --top K: one JSON object a line, the K most
+// likely labels with their probabilities, most likely first.
+std::string decision_text(const Tensor& output, const std::vector<std::string>& labels,
+                          int64_t top) {
+  std::string text;
+  if (top == 0) {
+    for (const auto& label : decode_class(output, labels))
+      text += label + "\n";
+    return text;
+  }
+  for (const auto& classes : decode_top_classes(output, labels, top)) {
+    text += "{";
+    for (size_t r = 0; r < classes.size(); ++r)
+      text += (r ? ", " : "") + nlohmann::json(classes[r].label).dump() + ": " +
+              probability_text(classes[r].probability);
+    text += "}\n";
+  }
+  return text;
 }
 
 void run_apply(const ApplyArgs& args) {
@@ -106,10 +149,23 @@ void run_apply(const ApplyArgs& args) {
                       : "input port \"" + net->inputs()[i].name + "\" has no file (give --input " +
                             net->inputs()[i].name + "=FILE)")
           .add_context(args.net);
+  const bool decide = args.decode || args.top > 0;
+  if (args.decode && args.top > 0) throw Error("--decode and --top: give one of them");
+  if (decide && net->outputs().size() != 1)
+    throw Error(std::string(args.decode ? "--decode" : "--top") + ": the net has " +
+                std::to_string(net->outputs().size()) + " outputs (" + port_names(net->outputs()) +
+                "); class decisions need a net with one")
+        .add_context(args.net);
   bool any_output = false;
   for (const auto& f : out_files)
     if (!f.empty()) {
-      check_tensor_output(f);
+      if (decide) {
+        if (std::filesystem::path(f).extension() == ".npy")
+          throw Error("the labels of --decode and --top are text: not a .npy file").add_context(f);
+        check_writable(f);
+      } else {
+        check_tensor_output(f);
+      }
       any_output = true;
     }
   const bool to_stdout = !any_output && net->outputs().size() == 1;
@@ -120,8 +176,16 @@ void run_apply(const ApplyArgs& args) {
   require_initialized(*net, args.net);
 
   std::vector<Tensor> inputs;
+  bool one_example = false;
   for (size_t i = 0; i < in_files.size(); ++i) {
-    inputs.push_back(read_input(*net, i, in_files[i]));
+    bool one = false;
+    inputs.push_back(read_input(*net, i, in_files[i], one));
+    if (i > 0 && one != one_example)
+      throw Error(std::string(one ? "one example without the batch dimension" : "a batch") +
+                  ", but " + in_files[0] + " is " +
+                  (one_example ? "one example without it" : "a batch") + ": give both alike")
+          .add_context(in_files[i]);
+    one_example = one;
     if (inputs[i].dim(0) != inputs[0].dim(0))
       throw Error(std::to_string(inputs[i].dim(0)) + " examples, but " + in_files[0] + " has " +
                   std::to_string(inputs[0].dim(0)))
@@ -150,6 +214,34 @@ void run_apply(const ApplyArgs& args) {
     throw e.add_context(args.net);
   }
 
+  if (one_example) {
+    // Said on stderr, so that stdout holds the output alone.
+    std::string shapes;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      outputs[i] =
+          outputs[i].reshaped(Dims(outputs[i].shape().begin() + 1, outputs[i].shape().end()));
+      shapes += std::string(i ? ", " : "") +
+                (outputs.size() > 1 ? net->outputs()[i].name + " " : "") +
+                to_string(outputs[i].shape());
+    }
+    std::cerr << "one example of shape "
+              << to_string(Dims(inputs[0].shape().begin() + 1, inputs[0].shape().end()))
+              << ": output " << shapes << " (no batch dimension)\n";
+  }
+  if (decide) {
+    const std::string text = decision_text(outputs[0], class_labels(*net), args.top);
+    if (to_stdout) {
+      std::cout << text;
+    } else {
+      write_file_atomically(out_files[0], text);
+      std::cout << "wrote " << out_files[0] << " ("
+                << (args.decode ? "the decision"
+                                : "the top " + std::to_string(args.top) + " classes")
+                << " for " << (one_example ? 1 : outputs[0].dim(0))
+                << (one_example || outputs[0].dim(0) == 1 ? " example" : " examples") << ")\n";
+    }
+    return;
+  }
   if (to_stdout) {
     std::cout << tensor_to_json_text(outputs[0]) << "\n";
     return;
@@ -186,15 +278,27 @@ void add_apply_command(CLI::App& app) {
                   "outputs not named are not written; a plain FILE for a net with one output)")
       ->type_name("NAME=FILE")
       ->allow_extra_args(false);
+  cmd->add_flag("--decode", args->decode,
+                "Print (or write with -o) the most likely class of each example: its label "
+                "from the net's ClassLabels, else its index");
+  cmd->add_option("--top", args->top,
+                  "Print (or write with -o) the K most likely classes of each example with "
+                  "their probabilities, one JSON object a line")
+      ->type_name("K")
+      ->check(positive_integer());
   cmd->footer(
       "Inference mode: DropoutLayer is off, BatchNormalizationLayer uses its moving\n"
       "statistics. Tensors are .npy files (float32 or float64, C order) or JSON files\n"
       "{\"shape\": [...], \"data\": [...]}, chosen by the suffix, with the batch as the\n"
-      "first dimension (a single example is a batch of 1). Without -o or --output the\n"
-      "output is printed as JSON.\n\n"
+      "first dimension; one example may also come without it (the output then has\n"
+      "none either, and a line on stderr says so). Without -o or --output the output\n"
+      "is printed as JSON. --decode and --top give classes instead of probabilities:\n"
+      "labels from the net's ClassLabels, else class indices.\n\n"
       "Examples:\n"
       "  strata apply net.json images.npy -o probabilities.npy\n"
       "  strata apply net.json x.json                  (prints the output as JSON)\n"
+      "  strata apply classifier.json images.npy --decode\n"
+      "  strata apply classifier.json image.npy --top 3\n"
       "  strata apply graph.json --input Image=img.npy --input Mask=mask.npy \\\n"
       "      --output Scores=scores.npy --output Features=features.json");
   cmd->callback([args] { run_apply(*args); });

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "graph/class_labels.hpp"
 #include "serialization/csv.hpp"
 #include "serialization/tensor_json.hpp"
 
@@ -66,7 +67,7 @@ Dataset read_csv(const Layer& net, const DataFiles& files) {
   if (!files.targets.empty())
     throw Error(files.targets_option + ": only for tensor-file inputs; " + files.data +
                 " is a CSV file, whose last column holds the targets");
-  CsvDataset csv = read_csv_dataset(files.data);
+  CsvDataset csv = read_csv_dataset(files.data, class_labels(net));
   const int64_t n = csv.inputs.dim(0);
   Dims shape = example_shape(net.inputs()[0].shape, csv.inputs.dim(1), files.data);
   shape.insert(shape.begin(), n);

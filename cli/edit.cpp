@@ -1,5 +1,5 @@
 // strata edit NET -o OUT [--take A:B] [--drop N] [--append SPEC] [--prepend SPEC]
-//   [--replace PATH=SPEC] [--replace-array PATH=FILE]: net surgery
+//   [--replace PATH=SPEC] [--replace-array PATH=FILE] [--class-labels L]: net surgery
 // (graph/surgery.hpp), the steps applied in the order given.
 #include <iostream>
 #include <map>
@@ -12,9 +12,11 @@
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "core/error.hpp"
+#include "graph/class_labels.hpp"
 #include "graph/net_chain.hpp"
 #include "graph/surgery.hpp"
 #include "layers/registry.hpp"
+#include "serialization/atomic_file.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/tensor_json.hpp"
 
@@ -25,8 +27,27 @@ namespace {
 struct EditArgs {
   std::string net;
   std::string output;
-  std::vector<std::string> take, drop, append, prepend, replace, replace_array;
+  std::vector<std::string> take, drop, append, prepend, replace, replace_array, class_labels;
 };
+
+// "cat,dog,bird", or "@labels.txt" with one label a line; "" for none.
+std::vector<std::string> parse_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  if (text.empty()) return labels;
+  const bool from_file = text.front() == '@';
+  const std::string list = from_file ? read_file(text.substr(1)) : text;
+  const char separator = from_file ? '\n' : ',';
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t end = std::min(list.find(separator, start), list.size());
+    std::string label = list.substr(start, end - start);
+    if (from_file && !label.empty() && label.back() == '\r') label.pop_back();
+    // A file's last line may end in a newline.
+    if (!(from_file && label.empty() && end == list.size())) labels.push_back(label);
+    start = end + 1;
+  }
+  return labels;
+}
 
 // "LinearLayer Size=5 name=head": a type, then options as KEY=VALUE (VALUE as
 // JSON when it parses, else a string: Function=Ramp, KernelSize=[3,3]), and
@@ -90,6 +111,12 @@ void run_edit(const EditArgs& args, const CLI::App& cmd) {
   std::unique_ptr<Layer> net = load_net(args.net);
   check_writable(args.output);
   SurgeryNotes notes;
+  // The labels are for the net that comes out: dropping a head and appending
+  // one of the same size keeps them, although the net between has another
+  // Output. So they are set aside and given back at the end.
+  std::vector<std::string> labels = class_labels(*net);
+  if (!labels.empty()) dynamic_cast<Net&>(*net).set_class_labels({});
+  bool labels_given = false;
   // The steps in command-line order: CLI11 records the order options came in.
   std::map<std::string, size_t> next;
   for (const CLI::Option* o : cmd.parse_order()) {
@@ -121,9 +148,21 @@ void run_edit(const EditArgs& args, const CLI::App& cmd) {
       } else if (option == "--replace-array") {
         const auto [path, file] = split_assignment(args.replace_array.at(i), option);
         net = NetReplacePart(*net, path, read_tensor_file(file), &notes);
+      } else if (option == "--class-labels") {
+        auto* n = dynamic_cast<Net*>(net.get());
+        if (!n) throw Error("a lone " + net->type() + " carries no class labels");
+        n->set_class_labels(parse_labels(args.class_labels.at(i)));
+        labels_given = true;
       }
     } catch (Error& e) {
       throw e.add_context(option).add_context(args.net);
+    }
+  }
+  if (!labels_given && !labels.empty()) {
+    try {
+      dynamic_cast<Net&>(*net).set_class_labels(labels);
+    } catch (const Error& e) {
+      notes.push_back(e.message() + "; dropped the labels");
     }
   }
   save_net(args.output, *net);
@@ -173,13 +212,19 @@ void add_edit_command(CLI::App& app) {
                   "Replace an array with a tensor file (.npy or .json): PATH=FILE")
       ->type_name("PATH=FILE")
       ->allow_extra_args(false);
+  cmd->add_option("--class-labels", args->class_labels,
+                  "Set the net's class labels, one per class of its Output: 'cat,dog,bird', "
+                  "or @FILE with one label a line; '' removes them")
+      ->type_name("LABELS")
+      ->allow_extra_args(false);
   cmd->footer(
       "The steps run in the order given, each on the result of the one before; shapes\n"
       "are inferred again after each. An array that no longer fits (the layer after a\n"
       "replaced one gets more channels) is made Automatic, with a note on standard\n"
       "output; strata init or strata train creates it. A layer SPEC is a type and its\n"
       "options as KEY=VALUE (VALUE is JSON, or else a string), with name=NAME for its\n"
-      "name, or the net file's JSON object for a layer.\n\n"
+      "name, or the net file's JSON object for a layer. The class labels stay when the\n"
+      "edited net's Output has as many classes (else a note says they were dropped).\n\n"
       "Examples:\n"
       "  strata edit trained.json -o body.json --drop -2\n"
       "  strata edit trained.json -o five.json --drop -2 --append 'LinearLayer Size=5 "
@@ -188,7 +233,8 @@ void add_edit_command(CLI::App& app) {
       "  strata edit net.json -o wider.json --replace 'conv1=ConvolutionLayer OutputChannels=32 "
       "KernelSize=3'\n"
       "  strata edit net.json -o part.json --take 1:4\n"
-      "  strata edit net.json -o set.json --replace-array fc/Weights=w.npy");
+      "  strata edit net.json -o set.json --replace-array fc/Weights=w.npy\n"
+      "  strata edit five.json -o labelled.json --class-labels five,six,seven,eight,nine");
   cmd->callback([args, cmd] { run_edit(*args, *cmd); });
 }
 

@@ -11,6 +11,7 @@
 #include "cli/files.hpp"
 #include "cli/validators.hpp"
 #include "core/error.hpp"
+#include "graph/class_labels.hpp"
 #include "serialization/net_json.hpp"
 #include "train/net_train.hpp"
 
@@ -35,13 +36,18 @@ std::string format(const char* pattern, double v) {
   return buffer;
 }
 
-void print_confusion(const std::vector<std::vector<int64_t>>& confusion) {
+// Rows and columns are named by the net's class labels, else by index.
+void print_confusion(const std::vector<std::vector<int64_t>>& confusion,
+                     const std::vector<std::string>& labels) {
   const size_t k = confusion.size();
   if (k > kMaxConfusionClasses) {
     std::cout << "confusion matrix: not shown for " << k << " classes\n";
     return;
   }
-  size_t width = std::to_string(k - 1).size();
+  auto name = [&](size_t c) { return labels.size() == k ? labels[c] : std::to_string(c); };
+  size_t width = 0;
+  for (size_t c = 0; c < k; ++c)
+    width = std::max(width, name(c).size());
   for (const auto& row : confusion)
     for (int64_t v : row)
       width = std::max(width, std::to_string(v).size());
@@ -49,10 +55,10 @@ void print_confusion(const std::vector<std::vector<int64_t>>& confusion) {
   std::cout << "confusion matrix (rows: target class, columns: predicted class)\n";
   std::cout << std::string(width, ' ');
   for (size_t c = 0; c < k; ++c)
-    std::cout << cell(std::to_string(c));
+    std::cout << cell(name(c));
   std::cout << "\n";
   for (size_t r = 0; r < k; ++r) {
-    const std::string label = std::to_string(r);
+    const std::string label = name(r);
     std::cout << std::string(width - label.size(), ' ') << label;
     for (int64_t v : confusion[r])
       std::cout << cell(std::to_string(v));
@@ -87,7 +93,7 @@ void run_evaluate(const EvaluateArgs& args) {
       correct += ev.confusion[i][i];
     std::cout << "accuracy  " << format("%.2f", 100 * *ev.accuracy) << "% (" << correct << " of "
               << ev.examples << ")\n";
-    print_confusion(ev.confusion);
+    print_confusion(ev.confusion, class_labels(*net));
   }
 }
 
@@ -116,7 +122,8 @@ void add_evaluate_command(CLI::App& app) {
       ->check(positive_integer());
   cmd->footer(
       "Inference mode. Prints the mean loss and, for a classifier (CrossEntropy), the\n"
-      "accuracy and the confusion matrix. The data is given as for `strata train`.\n\n"
+      "accuracy and the confusion matrix. The data is given as for `strata train`; for\n"
+      "a net with ClassLabels, CSV targets may be labels, and the matrix is labelled.\n\n"
       "Examples:\n"
       "  strata evaluate trained.json --data test.csv\n"
       "  strata evaluate trained.json --data test.csv --input-scale 0.0625\n"

@@ -13,6 +13,7 @@
 #include "cli/files.hpp"
 #include "core/error.hpp"
 #include "graph/dot.hpp"
+#include "graph/class_labels.hpp"
 #include "graph/summary.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/net_json.hpp"
@@ -81,7 +82,7 @@ void add_info_command(CLI::App& app) {
   cmd->footer(
       "Per layer: its name, type, input and output shapes (one example, without the\n"
       "batch dimension), arrays (\"Automatic\" while not created yet) and parameter\n"
-      "count; then the totals.\n\n"
+      "count; then the totals, and the net's class labels if it has them.\n\n"
       "Examples:\n"
       "  strata info net.json\n"
       "  strata info net.json --dot > net.dot\n"
@@ -95,6 +96,12 @@ void add_info_command(CLI::App& app) {
       return;
     }
     std::cout << NetSummary(*net);
+    if (const auto& labels = class_labels(*net); !labels.empty()) {
+      std::cout << "class labels:";
+      for (const auto& label : labels)
+        std::cout << " " << label;
+      std::cout << "\n";
+    }
     if (const auto missing = net->missing_arrays(); !missing.empty())
       std::cout << missing.size() << (missing.size() == 1 ? " array is" : " arrays are")
                 << " Automatic: `strata init` or `strata train` creates them\n";

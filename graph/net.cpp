@@ -64,7 +64,8 @@ Net::Net(const Net& other)
       consumers_(other.consumers_),
       uses_(other.uses_),
       input_uses_(other.input_uses_),
-      array_offset_(other.array_offset_) {
+      array_offset_(other.array_offset_),
+      class_labels_(other.class_labels_) {
   for (const auto& n : other.nodes_)
     nodes_.push_back({n.name, n.layer->clone(), n.sources});
 }
@@ -84,6 +85,7 @@ Net& Net::operator=(const Net& other) {
   uses_ = other.uses_;
   input_uses_ = other.input_uses_;
   array_offset_ = other.array_offset_;
+  class_labels_ = other.class_labels_;
   return *this;
 }
 
@@ -292,8 +294,35 @@ void Net::infer() {
       for (size_t p = 0; p < nodes_[k].sources.size(); ++p)
         changed |= link_input(k, p);
     }
-    if (!changed) return;
+    if (!changed) break;
   }
+  check_class_labels(class_labels_);
+}
+
+void Net::set_class_labels(std::vector<std::string> labels) {
+  check_class_labels(labels);
+  class_labels_ = std::move(labels);
+}
+
+void Net::check_class_labels(const std::vector<std::string>& labels) const {
+  if (labels.empty()) return;
+  if (outputs_.size() != 1)
+    throw Error("ClassLabels: the net has " + std::to_string(outputs_.size()) +
+                " outputs; class labels need a net with one");
+  std::set<std::string_view> seen;
+  for (const auto& label : labels) {
+    if (label.empty()) throw Error("ClassLabels: a label is empty");
+    if (!seen.insert(label).second) throw Error("ClassLabels: \"" + label + "\" is there twice");
+  }
+  const Shape& out = outputs_[0].shape;
+  const auto count = static_cast<int64_t>(labels.size());
+  const std::string have = std::to_string(count) + (count == 1 ? " label" : " labels");
+  if (out.rank_known() && out.rank() != 1)
+    throw Error("ClassLabels: " + have + ", but the net's Output " + out.to_string() +
+                " is not a vector of class probabilities");
+  if (out.fully_known() && out.num_elements() != count)
+    throw Error("ClassLabels: " + have + ", but the net's Output " + out.to_string() + " has " +
+                std::to_string(out.num_elements()) + " classes (one label per class)");
 }
 
 std::vector<std::pair<std::string, Layer*>> Net::children() {

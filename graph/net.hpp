@@ -65,6 +65,16 @@ class Net : public Layer {
   // Where input port `port` of layer i comes from.
   const Source& input_source(size_t i, size_t port) const { return nodes_.at(i).sources.at(port); }
 
+  // ---- Class labels (Wolfram's NetDecoder["Class"]): one per element of
+  // the net's single Output, a vector of class probabilities or scores, in
+  // index order. Empty: the net carries none.
+  const std::vector<std::string>& class_labels() const { return class_labels_; }
+  // Throws an Error starting "ClassLabels:" unless the net has one output,
+  // the labels are distinct and non-empty, and their count equals the
+  // Output's size once that is known (checked again whenever shapes are
+  // inferred). An empty list removes the labels.
+  void set_class_labels(std::vector<std::string> labels);
+
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::vector<ArrayRef> all_arrays() override;
 
@@ -108,6 +118,7 @@ class Net : public Layer {
  private:
   std::string describe_source(const Source& s) const;
   const Shape& source_shape(const Source& s) const;
+  void check_class_labels(const std::vector<std::string>& labels) const;
   // Merges the shapes at both ends of a connection into input `to_port` of
   // layer `to_node` (kNetPort: into the net's output `to_port`); errors name
   // both ends. Returns whether the source's shape changed.
@@ -119,6 +130,7 @@ class Net : public Layer {
   std::vector<std::vector<int>> uses_;          // per node, per output: how many readers
   std::vector<int> input_uses_;                 // per net input: how many readers
   std::vector<size_t> array_offset_;            // per node: offset into all_arrays()
+  std::vector<std::string> class_labels_;
 };
 
 }  // namespace strata

@@ -113,6 +113,19 @@ std::unique_ptr<Layer> rebuild(const Net& net, std::vector<Part> parts, SurgeryN
   throw Error("a " + net.type() + " has no layers to replace");
 }
 
+// The old net's class labels on the new one, while its Output still has one
+// class per label; otherwise they are dropped, with a note.
+void carry_labels(const Layer& old, Layer& made, SurgeryNotes* notes) {
+  const auto* from = dynamic_cast<const Net*>(&old);
+  auto* to = dynamic_cast<Net*>(&made);
+  if (!from || !to || from->class_labels().empty()) return;
+  try {
+    to->set_class_labels(from->class_labels());
+  } catch (const Error& e) {
+    if (notes) notes->push_back(e.message() + "; dropped the labels");
+  }
+}
+
 // A 1-based position, negative from the end, as an index; `what` names it.
 size_t index_of(int64_t position, size_t size, const std::string& what) {
   const auto n = static_cast<int64_t>(size);
@@ -162,7 +175,9 @@ NetChain NetTake(const NetChain& net, int64_t start, int64_t end, SurgeryNotes* 
   std::vector<Part> all = parts_of(net), parts;
   for (size_t i = a; i <= b; ++i)
     parts.push_back(std::move(all[i]));
-  return chain_of(std::move(parts), net.layer(a).inputs()[0].shape, notes);
+  NetChain made = chain_of(std::move(parts), net.layer(a).inputs()[0].shape, notes);
+  carry_labels(net, made, notes);
+  return made;
 }
 
 NetChain NetDrop(const NetChain& net, int64_t n, SurgeryNotes* notes) {
@@ -181,7 +196,9 @@ NetChain NetAppend(const NetChain& net, std::vector<LayerEntry> layers, SurgeryN
     const std::string& name = added.layer_name(i);
     parts.push_back(make_part(name == std::to_string(i + 1) ? "" : name, added.layer(i)));
   }
-  return chain_of(std::move(parts), net.inputs()[0].shape, notes);
+  NetChain made = chain_of(std::move(parts), net.inputs()[0].shape, notes);
+  carry_labels(net, made, notes);
+  return made;
 }
 
 NetChain NetPrepend(const NetChain& net, std::vector<LayerEntry> layers, SurgeryNotes* notes) {
@@ -193,7 +210,9 @@ NetChain NetPrepend(const NetChain& net, std::vector<LayerEntry> layers, Surgery
   }
   for (auto& p : parts_of(net))
     parts.push_back(std::move(p));
-  return chain_of(std::move(parts), added.inputs()[0].shape, notes);
+  NetChain made = chain_of(std::move(parts), added.inputs()[0].shape, notes);
+  carry_labels(net, made, notes);
+  return made;
 }
 
 std::unique_ptr<Layer> NetReplacePart(const Layer& layer, std::string_view path,
@@ -209,7 +228,9 @@ std::unique_ptr<Layer> NetReplacePart(const Layer& layer, std::string_view path,
     parts[k] = make_part(name, *NetReplacePart(net.layer(k), rest, replacement, notes));
   }
   try {
-    return rebuild(net, std::move(parts), notes);
+    auto made = rebuild(net, std::move(parts), notes);
+    carry_labels(net, *made, notes);
+    return made;
   } catch (Error& e) {
     throw e.add_context("NetReplacePart \"" + std::string(path) + "\"");
   }
@@ -241,7 +262,9 @@ std::unique_ptr<Layer> NetReplacePart(const Layer& layer, std::string_view path,
     p.must_fit = rest;
   }
   try {
-    return rebuild(net, std::move(parts), notes);
+    auto made = rebuild(net, std::move(parts), notes);
+    carry_labels(net, *made, notes);
+    return made;
   } catch (Error& e) {
     throw e.add_context("NetReplacePart \"" + std::string(path) + "\"");
   }

@@ -14,7 +14,9 @@
 // Notes go to `notes` when it is given (nothing is logged). Layers that do
 // not fit together at all are an Error naming both ends, as when a chain is
 // built. Layers named by their position ("3") are numbered again. A nested
-// net is kept as it is, arrays and all.
+// net is kept as it is, arrays and all. The net's class labels stay while
+// its Output still has one class per label; otherwise they are dropped, with
+// a note ("ClassLabels: 10 labels, but the net's Output [5] has 5 classes …").
 //
 // Positions are 1-based; negative ones count from the end (-1 is the last).
 #pragma once

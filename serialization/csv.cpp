@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "serialization/atomic_file.hpp"
@@ -126,18 +127,36 @@ Parsed parse_number(std::string_view cell, float& out) {
   return Parsed::Number;
 }
 
-// A header row has a non-empty cell that is not a number.
-bool looks_like_header(const Row& row) {
+using LabelIndex = std::unordered_map<std::string_view, float>;
+
+// A header row has a non-empty cell that is not a number (nor, in the last
+// column, a class label).
+bool looks_like_header(const Row& row, const LabelIndex& labels) {
   float ignored = 0;
-  return std::any_of(row.cells.begin(), row.cells.end(), [&](std::string_view cell) {
-    return parse_number(cell, ignored) == Parsed::NotANumber;
-  });
+  for (size_t c = 0; c < row.cells.size(); ++c) {
+    if (c + 1 == row.cells.size() && labels.count(row.cells[c])) continue;
+    if (parse_number(row.cells[c], ignored) == Parsed::NotANumber) return true;
+  }
+  return false;
+}
+
+// "cat, dog, bird", or the first few of many.
+std::string some_labels(const std::vector<std::string>& labels) {
+  constexpr size_t kShown = 10;
+  std::string s;
+  for (size_t i = 0; i < labels.size() && i < kShown; ++i)
+    s += (i ? ", " : "") + labels[i];
+  if (labels.size() > kShown) s += ", ... (" + std::to_string(labels.size()) + " in all)";
+  return s;
 }
 
 }  // namespace
 
-CsvDataset parse_csv_dataset(std::string_view text) {
+CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::string>& class_labels) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte-order mark
+  LabelIndex label_index;
+  for (size_t i = 0; i < class_labels.size(); ++i)
+    label_index.emplace(class_labels[i], static_cast<float>(i));
 
   CsvDataset result;
   std::vector<float> features, targets;
@@ -173,7 +192,7 @@ CsvDataset parse_csv_dataset(std::string_view text) {
           1;
       features.reserve(lines * (columns - 1));
       targets.reserve(lines);
-      if (looks_like_header(row)) {
+      if (looks_like_header(row, label_index)) {
         for (std::string_view cell : row.cells)
           result.column_names.emplace_back(cell);
         continue;
@@ -186,9 +205,24 @@ CsvDataset parse_csv_dataset(std::string_view text) {
                   std::to_string(first_line) + " has " + std::to_string(columns));
     for (size_t c = 0; c < columns; ++c) {
       float value = 0;
+      const bool target = c + 1 == columns;
+      if (target && !label_index.empty()) {
+        if (auto it = label_index.find(row.cells[c]); it != label_index.end()) {
+          targets.push_back(it->second);
+          continue;
+        }
+      }
       const Parsed parsed = parse_number(row.cells[c], value);
       if (parsed != Parsed::Number) {
         const std::string where = at_cell(line_number, c + 1, result.column_names);
+        if (target && parsed == Parsed::NotANumber)
+          throw Error(where + ": " +
+                      (class_labels.empty()
+                           ? quoted(row.cells[c]) +
+                                 " is not a number (targets given as class labels need a net "
+                                 "with ClassLabels)"
+                           : "unknown class label " + quoted(row.cells[c]) +
+                                 " (ClassLabels: " + some_labels(class_labels) + ")"));
         switch (parsed) {
           case Parsed::Empty:
             throw Error(where + ": empty cell");
@@ -202,7 +236,7 @@ CsvDataset parse_csv_dataset(std::string_view text) {
             throw Error(where + ": " + quoted(row.cells[c]) + " is not a number");
         }
       }
-      (c + 1 < columns ? features : targets).push_back(value);
+      (target ? targets : features).push_back(value);
     }
   }
 
@@ -215,10 +249,11 @@ CsvDataset parse_csv_dataset(std::string_view text) {
   return result;
 }
 
-CsvDataset read_csv_dataset(const std::filesystem::path& path) {
+CsvDataset read_csv_dataset(const std::filesystem::path& path,
+                            const std::vector<std::string>& class_labels) {
   const std::string text = read_file(path);
   try {
-    return parse_csv_dataset(text);
+    return parse_csv_dataset(text, class_labels);
   } catch (Error& e) {
     e.add_context(path.string());
     throw;

@@ -11,6 +11,11 @@
 // - Every data row must have as many cells as the first row, each a finite
 //   number within float32's range. Errors give the line and column:
 //   "train.csv: line 7, column 3 (pixel2): \"abc\" is not a number".
+// - Given class labels, the target may also be a label, which stands for its
+//   index ("dog" for 1 with labels cat, dog, bird); a label that is also a
+//   number is taken as the label. An unknown label is an error naming the
+//   line and the label. The first row is then a header when a feature cell
+//   or the target is neither a number nor (the target) a label.
 #pragma once
 
 #include <filesystem>
@@ -29,8 +34,10 @@ struct CsvDataset {
 };
 
 // Parses CSV text; errors name the line ("line 7, column 3: ...").
-CsvDataset parse_csv_dataset(std::string_view text);
+CsvDataset parse_csv_dataset(std::string_view text,
+                             const std::vector<std::string>& class_labels = {});
 // Reads a CSV file; errors also name the file.
-CsvDataset read_csv_dataset(const std::filesystem::path& path);
+CsvDataset read_csv_dataset(const std::filesystem::path& path,
+                            const std::vector<std::string>& class_labels = {});
 
 }  // namespace strata

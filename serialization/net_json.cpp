@@ -97,6 +97,29 @@ std::string describe(const std::string& where, const json& j) {
 std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, int depth,
                                        const std::set<std::string>& extra_keys = {});
 
+// "ClassLabels": ["cat", "dog", …], set on a net that was just built.
+std::unique_ptr<Layer> with_class_labels(std::unique_ptr<Net> net, const json& j,
+                                         const std::string& prefix) {
+  if (!j.contains("ClassLabels")) return net;
+  const json& list = j["ClassLabels"];
+  const std::string at = prefix + "ClassLabels";
+  if (!list.is_array()) throw Error(at + ": expected a list of strings, got " + kind_of(list));
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string())
+      throw Error(at + "[" + std::to_string(i) + "]: expected a string, got " + kind_of(list[i]));
+    labels.push_back(list[i].get<std::string>());
+  }
+  if (labels.empty()) throw Error(at + ": an empty list (leave the key out for no labels)");
+  try {
+    net->set_class_labels(std::move(labels));
+  } catch (Error& e) {
+    // The message starts with "ClassLabels:"; give its whole JSON path.
+    throw Error(prefix + e.message());
+  }
+  return net;
+}
+
 std::vector<LayerEntry> layers_from_json(const json& j, const std::string& where, int depth) {
   if (!j.contains("layers")) throw Error(where + ": missing \"layers\"");
   const json& list = j["layers"];
@@ -138,21 +161,22 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
   const std::string prefix = where.empty() ? "" : where + ".";
 
   if (type == "NetChain") {
-    std::set<std::string> allowed = {"type", "name", "layers", "Input", "Output"};
+    std::set<std::string> allowed = {"type", "name", "layers", "Input", "Output", "ClassLabels"};
     allowed.insert(extra_keys.begin(), extra_keys.end());
     check_keys(j, allowed, ctx, "NetChain");
     Input input{j.contains("Input") ? shape_from_json(j["Input"], prefix + "Input") : Shape()};
     Output output{j.contains("Output") ? shape_from_json(j["Output"], prefix + "Output") : Shape()};
     auto entries = layers_from_json(j, where, depth);
     try {
-      return std::make_unique<NetChain>(std::move(entries), input, output);
+      return with_class_labels(std::make_unique<NetChain>(std::move(entries), input, output), j,
+                               prefix);
     } catch (Error& e) {
       throw e.add_context(where.empty() ? "" : ctx);
     }
   }
   if (type == "NetGraph") {
-    std::set<std::string> allowed = {"type",  "name",   "layers", "connections",
-                                     "Input", "Inputs", "Output", "Outputs"};
+    std::set<std::string> allowed = {"type",   "name",   "layers",  "connections", "Input",
+                                     "Inputs", "Output", "Outputs", "ClassLabels"};
     allowed.insert(extra_keys.begin(), extra_keys.end());
     check_keys(j, allowed, ctx, "NetGraph");
     auto entries = layers_from_json(j, where, depth);
@@ -170,12 +194,17 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     PortShapes inputs = ports_from_json(j, "Input", "Inputs", at);
     PortShapes outputs = ports_from_json(j, "Output", "Outputs", at);
     try {
-      return std::make_unique<NetGraph>(std::move(entries), connections, inputs, outputs);
+      return with_class_labels(
+          std::make_unique<NetGraph>(std::move(entries), connections, inputs, outputs), j, prefix);
     } catch (Error& e) {
       throw e.add_context(where.empty() ? "" : ctx);
     }
   }
 
+  if (j.contains("ClassLabels"))
+    throw Error((where.empty() ? "" : ctx + ": ") + prefix +
+                "ClassLabels: only a NetChain or NetGraph carries class " + "labels (put the " +
+                type + " in a NetChain)");
   std::unique_ptr<Layer> layer;
   try {
     layer = make_layer(type);
@@ -262,6 +291,7 @@ json layer_to_json(const Layer& layer, const std::string& name, bool include_def
         connections.push_back({c.from, c.to});
       j["connections"] = connections;
     }
+    if (!net->class_labels().empty()) j["ClassLabels"] = net->class_labels();
     return j;
   }
   const json defaults = make_layer(layer.type())->options();

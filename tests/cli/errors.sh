@@ -97,9 +97,11 @@ empty_dir o
 fails apply "$CLI/linear_ramp.json" "$CLI/batch_3x4.npy" -o o/y.npy
 err_has "batch_3x4.npy" "[4]" "[3]"
 empty_dir o
-echo '{"shape": [3], "data": [1, 2, 3]}' >example.json
+# One example without the batch dimension is accepted (tests/cli/labels.sh);
+# a tensor that is neither an example nor a batch is not.
+echo '{"shape": [1, 1, 3], "data": [1, 2, 3]}' >example.json
 fails apply "$CLI/linear_ramp.json" example.json -o o/y.json
-err_has "example.json" "batch" "[3]"
+err_has "example.json" "not an example nor a batch" "[3]" "expected rank 1 (one example) or 2"
 empty_dir o
 fails apply "$CLI/two_ports.json" --input "A=$CLI/a_2x2.json" --input "B=$CLI/x_2x3.json" \
   --output Positive=o/p.json

@@ -76,6 +76,30 @@ TEST_CASE("CSV without and with a header") {
   CHECK(values(partly.inputs) == std::vector<float>{0, 5, 6});
 }
 
+TEST_CASE("CSV targets given as class labels") {
+  const std::vector<std::string> labels = {"cat", "dog", "bird"};
+  const CsvDataset named = parse_csv_dataset("x,y,animal\n1,2,dog\n3,4,bird\n5,6,0\n", labels);
+  CHECK(named.column_names == std::vector<std::string>{"x", "y", "animal"});
+  CHECK(values(named.inputs) == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(values(named.targets) == std::vector<float>{1, 2, 0});  // labels and indices mix
+  // A first row whose target is a label is data, not a header; quoted too.
+  const CsvDataset plain = parse_csv_dataset("1,2,cat\n3,4,\"dog\"\n", labels);
+  CHECK(plain.column_names.empty());
+  CHECK(values(plain.targets) == std::vector<float>{0, 1});
+  // A label that reads as a number is the label.
+  const CsvDataset numeric = parse_csv_dataset("1,2,0\n3,4,1\n", {"1", "0"});
+  CHECK(values(numeric.targets) == std::vector<float>{1, 0});
+
+  std::string message;
+  try {
+    parse_csv_dataset("x,y,animal\n1,2,dog\n3,4,ferret\n", labels);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  CHECK(message ==
+        "line 3, column 3 (animal): unknown class label \"ferret\" (ClassLabels: cat, dog, bird)");
+}
+
 TEST_CASE("CSV line ends, blank lines, spaces, quotes and a byte-order mark") {
   const std::vector<float> inputs = {1, 2, 3, 4}, targets = {0, 1};
   for (const char* text :
@@ -118,7 +142,9 @@ TEST_CASE("CSV errors give the line and column") {
   CHECK(parse_error("x,y,label\n1,2,0\n3,four,1\n") ==
         "line 3, column 2 (y): \"four\" is not a number");
   CHECK(parse_error("1,2,0\n3,four,1\n") == "line 2, column 2: \"four\" is not a number");
-  CHECK(parse_error("1,2,0\r\n3,4,one\r\n") == "line 2, column 3: \"one\" is not a number");
+  CHECK(parse_error("1,2,0\r\n3,4,one\r\n") ==
+        "line 2, column 3: \"one\" is not a number (targets given as class labels need a net "
+        "with ClassLabels)");
   CHECK(parse_error("1,2,0\n3,0x10,1\n") == "line 2, column 2: \"0x10\" is not a number");
   CHECK(parse_error("1,2,0\n3,+-4,1\n") == "line 2, column 2: \"+-4\" is not a number");
   CHECK(parse_error("1,2,0\n3,,1\n") == "line 2, column 2: empty cell");
@@ -136,7 +162,8 @@ TEST_CASE("CSV errors give the line and column") {
   CHECK(parse_error("\"a\"b,c\n") ==
         "line 1, column 1: text after the closing quote of a quoted cell");
   CHECK(parse_error("1,2,0\n3,4," + std::string(50, 'z') + "\n") ==
-        "line 2, column 3: \"" + std::string(40, 'z') + "...\" is not a number");
+        "line 2, column 3: \"" + std::string(40, 'z') +
+            "...\" is not a number (targets given as class labels need a net with ClassLabels)");
 }
 
 TEST_CASE("read_csv_dataset names the file") {

@@ -173,6 +173,51 @@ TEST_CASE("bad net files get errors naming the file, the JSON path and the probl
   CHECK(error_of(R"([1, 2])") == doctest::Contains("expected a net object"));
 }
 
+TEST_CASE("class labels round-trip and must fit the net's Output") {
+  const std::string chain =
+      R"({"format": "strata-net", "version": 1, "type": "NetChain", "Input": [4],
+          "ClassLabels": ["cat", "dog", "bird"],
+          "layers": [{"type": "LinearLayer", "Size": 3}, {"type": "SoftmaxLayer"}]})";
+  auto net = parse_net(chain, "net.json");
+  const auto& labels = dynamic_cast<const Net&>(*net).class_labels();
+  CHECK(labels == std::vector<std::string>{"cat", "dog", "bird"});
+  const json document = net_to_json(*net);
+  CHECK(document["ClassLabels"] == json({"cat", "dog", "bird"}));
+  CHECK(net_to_json(*parse_net(document.dump(), "again.json")) == document);
+  // Without labels, no key.
+  CHECK_FALSE(net_to_json(*parse_net(chain_with(R"({"type": "SoftmaxLayer"})"), "a.json"))
+                  .contains("ClassLabels"));
+
+  // A graph's too.
+  const std::string graph =
+      R"({"format": "strata-net", "version": 1, "type": "NetGraph", "Input": [4],
+          "ClassLabels": ["a", "b"], "layers": [{"name": "fc", "type": "LinearLayer", "Size": 2}],
+          "connections": [["#Input", "fc"], ["fc", "#Output"]]})";
+  CHECK(net_to_json(*parse_net(graph, "g.json"))["ClassLabels"] == json({"a", "b"}));
+
+  auto with = [&](const std::string& labels_json) {
+    std::string text = chain;
+    text.replace(text.find(R"(["cat", "dog", "bird"])"), 22, labels_json);
+    return error_of(text);
+  };
+  CHECK(with(R"(["cat", "dog"])") ==
+        "net.json: ClassLabels: 2 labels, but the net's Output [3] has 3 classes (one label per "
+        "class)");
+  CHECK(with(R"(["cat", 2, "bird"])") ==
+        "net.json: ClassLabels[1]: expected a string, got a number");
+  CHECK(with(R"("cat")") == "net.json: ClassLabels: expected a list of strings, got a string");
+  CHECK(with("[]") == "net.json: ClassLabels: an empty list (leave the key out for no labels)");
+  CHECK(with(R"(["cat", "cat", "bird"])") == "net.json: ClassLabels: \"cat\" is there twice");
+  CHECK(error_of(R"({"format": "strata-net", "version": 1, "type": "SoftmaxLayer",
+                     "ClassLabels": ["a"]})") ==
+        "net.json: ClassLabels: only a NetChain or NetGraph carries class labels (put the "
+        "SoftmaxLayer in a NetChain)");
+  // A misspelt key is still unknown.
+  CHECK(error_of(R"({"format": "strata-net", "version": 1, "type": "NetChain",
+                     "ClassLabel": ["a"], "layers": [{"type": "SoftmaxLayer"}]})") ==
+        doctest::Contains("unknown key \"ClassLabel\""));
+}
+
 TEST_CASE("deeply nested nets are refused, not recursed into without bound") {
   std::string text = R"({"type": "InstanceNormalizationLayer"})";
   // 100 nets are 200 levels of JSON: within the JSON depth limit (256), so
