@@ -64,11 +64,15 @@ class DotWriter {
   }
 
   void layer_node(const Layer& l, const std::string& name, const std::string& id, int depth) {
-    std::string shapes;
-    for (const auto& p : l.outputs())
-      shapes += (shapes.empty() ? "" : " ") + p.shape.to_string();
-    out_ << indent(depth) << quoted(id) << " [class=layer, label="
-         << quoted((name.empty() ? "" : name + "\n") + l.type() + "\n" + shapes) << "];\n";
+    // Appended piece by piece (GCC 12 warns falsely on `"…" + std::string&&`).
+    std::string label = name.empty() ? std::string() : name + "\n";
+    label += l.type();
+    label += '\n';
+    for (size_t i = 0; i < l.outputs().size(); ++i) {
+      if (i) label += ' ';
+      label += l.outputs()[i].shape.to_string();
+    }
+    out_ << indent(depth) << quoted(id) << " [class=layer, label=" << quoted(label) << "];\n";
   }
 
   // Where an edge into layer k's input `port` of `net` starts.
