@@ -88,10 +88,21 @@ Names batch_normalization(Emitter& e, const LayerCall& c) {
 
 Names local_response_normalization(Emitter& e, const LayerCall& c) {
   const int64_t n = option(c, "ChannelWindowSize").get<int64_t>();
-  return single(e, c, "LRN", {c.inputs[0]},
-                {attr("size", 2 * n + 1), attr("alpha", option(c, "Alpha").get<double>()),
-                 attr("beta", option(c, "Beta").get<double>()),
-                 attr("bias", option(c, "Bias").get<double>())});
+  const Attributes a{attr("size", 2 * n + 1), attr("alpha", option(c, "Alpha").get<double>()),
+                     attr("beta", option(c, "Beta").get<double>()),
+                     attr("bias", option(c, "Bias").get<double>())};
+  if (c.in_dims().size() == 3) return single(e, c, "LRN", {c.inputs[0]}, a);
+  // ONNX Runtime's LRN takes 4-D tensors only: the positions as [N, C, P, 1]
+  // (the window runs along the channels at each position).
+  const Dims& d = c.in_dims();
+  const int64_t positions =
+      std::accumulate(d.begin() + 1, d.end(), int64_t{1}, std::multiplies<>());
+  const auto flat = e.node(c.path, "Reshape",
+                           {c.inputs[0], e.ints(c.path + "/Shape4D", {0, d[0], positions, 1})});
+  const auto lrn = e.node(c.path, "LRN", {flat}, a);
+  std::vector<int64_t> back{0};
+  back.insert(back.end(), d.begin(), d.end());
+  return single(e, c, "Reshape", {lrn, e.ints(c.path + "/Shape", back)});
 }
 
 // ---- Convolution and pooling

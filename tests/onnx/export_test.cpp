@@ -29,12 +29,30 @@ namespace {
 
 const std::filesystem::path kCases = std::filesystem::path(STRATA_TEST_BINARY_DIR) / "onnx_export";
 
-// Layer types the importer has no converter for yet (another branch adds
-// them): their round trip is reported, not required.
+// What the importer cannot convert yet (another branch adds converters for
+// the new layers): a model holding it is reported, its round trip not
+// required. A lone DropoutLayer exports as an Identity from the input to the
+// output, which the importer refuses by design.
 const std::set<std::string> kNotYetImported = {
     "DeconvolutionLayer", "PaddingLayer",        "ResizeLayer",
     "AggregationLayer",   "ThreadingLayer",      "ConstantTimesLayer",
     "ConstantPlusLayer",  "ParametricRampLayer", "LocalResponseNormalizationLayer"};
+const std::set<std::string> kNotYetImportedFunctions = {"GELU", "Square", "Swish",
+                                                        "Mish", "Power",  "Total"};
+
+bool round_trip_pending(const Layer& layer) {
+  const auto children = layer.children();
+  if (children.empty()) {
+    if (kNotYetImported.count(layer.type())) return true;
+    const auto opts = layer.options();
+    return opts.contains("Function") && opts["Function"].is_string() &&
+           kNotYetImportedFunctions.count(opts["Function"].get<std::string>());
+  }
+  if (children.size() == 1 && children[0].second->type() == "DropoutLayer") return true;
+  for (const auto& [name, child] : children)
+    if (round_trip_pending(*child)) return true;
+  return false;
+}
 
 struct Case {
   std::string name;
@@ -76,7 +94,7 @@ std::vector<Tensor> random_inputs(const Layer& net, const Case& c, int64_t batch
   return xs;
 }
 
-std::vector<Tensor> apply(const Layer& net, const std::vector<Tensor>& xs) {
+std::vector<Tensor> run_net(const Layer& net, const std::vector<Tensor>& xs) {
   std::vector<const Tensor*> in;
   for (const auto& x : xs)
     in.push_back(&x);
@@ -108,7 +126,7 @@ bool export_case(const std::string& name, const Layer& net, const std::vector<Te
   INFO(name);
   const std::string bytes = export_onnx_bytes(net, {.opset = opset});
   check_with_onnx(bytes);
-  const auto ys = apply(net, xs);
+  const auto ys = run_net(net, xs);
   std::filesystem::create_directories(kCases);
   std::ofstream(kCases / (name + ".onnx"), std::ios::binary) << bytes;
   json spec;
@@ -124,16 +142,16 @@ bool export_case(const std::string& name, const Layer& net, const std::vector<Te
         std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), name, {});
   } catch (const Error& e) {
     if (require_round_trip)
-      FAIL_CHECK("import: " << e.what());
+      FAIL_CHECK("import: " << std::string(e.what()));
     else
-      MESSAGE(name << ": does not round-trip yet: " << e.what());
+      MESSAGE(name << ": does not round-trip yet: " << std::string(e.what()));
     return false;
   }
   // Ports keep their names; the outputs are strata's, bit for bit.
   REQUIRE(back->inputs().size() == net.inputs().size());
   for (size_t i = 0; i < xs.size(); ++i)
     CHECK(back->inputs()[i].name == net.inputs()[i].name);
-  const auto back_ys = apply(*back, xs);
+  const auto back_ys = run_net(*back, xs);
   REQUIRE(back_ys.size() == ys.size());
   for (size_t i = 0; i < ys.size(); ++i) {
     CHECK(back->outputs()[i].name == net.outputs()[i].name);
@@ -305,18 +323,19 @@ TEST_CASE(
                        R"(, ["t", "#Output"]]})",
                    std::string(f) == "Power" || std::string(f) == "Divide" ? 0.5 : -2.0, 2.0});
   }
+  int round_trips = 0;
   for (const auto& c : all) {
     INFO(c.name);
     const auto net = make_net(c.net);
     for (const auto& [name, child] : net->children())
       types.insert(child->type());
-    bool required = true;
-    for (const auto& [name, child] : net->children())
-      if (kNotYetImported.count(child->type())) required = false;
-    export_case(c.name, *net, random_inputs(*net, c, 2), 17, required);
+    round_trips +=
+        export_case(c.name, *net, random_inputs(*net, c, 2), 17, !round_trip_pending(*net));
   }
-  // Every layer type of the registry is covered.
+  // Every layer type of the registry is covered; every model whose ops the
+  // importer knows came back.
   CHECK(types.size() == 21);
+  CHECK(round_trips == 36);
 }
 
 TEST_CASE(
@@ -342,7 +361,8 @@ TEST_CASE(
   const auto net = make_net(nested);
   const auto xs = random_inputs(*net, c, 3);
   for (int opset = kMinExportOpset; opset <= kMaxExportOpset; ++opset)
-    export_case("whole_nested_graph_opset" + std::to_string(opset), *net, xs, opset, true);
+    export_case("whole_nested_graph_opset" + std::to_string(opset), *net, xs, opset,
+                !round_trip_pending(*net));
 
   // Graph ports, node names after layer paths, initializers after array paths.
   onnx::ModelProto model;
@@ -370,7 +390,8 @@ TEST_CASE(
   for (const auto* file : {"spec_chain", "spec_graph", "style_transfer", "single_layer"}) {
     auto whole = load_net(std::string(STRATA_TEST_DATA_DIR) + "/nets/" + file + ".json");
     if (!whole->missing_arrays().empty()) NetInitialize(*whole, {.seed = 1});
-    export_case(std::string("whole_") + file, *whole, random_inputs(*whole, c, 2), 17, true);
+    export_case(std::string("whole_") + file, *whole, random_inputs(*whole, c, 2), 17,
+                !round_trip_pending(*whole));
   }
   // The PyTorch-exported models, imported and exported again.
   for (const auto* file : {"mlp_opset11", "resnet_opset13", "mobilenet_opset17", "conv3d_opset17",
@@ -383,8 +404,8 @@ TEST_CASE(
 }
 
 TEST_CASE("ONNX export refuses with one line naming the layer, and writes nothing") {
-  const auto path = kCases / "refused.onnx";
-  std::filesystem::create_directories(kCases);
+  const auto path = kCases.parent_path() / "onnx_export_refused" / "refused.onnx";
+  std::filesystem::create_directories(path.parent_path());
   std::filesystem::remove(path);
   json doc = json::parse(chain(
       "[3, 4, 4]",
