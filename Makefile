@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # Builds for the checks: no examples, and -g so that reports name source lines.
 CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_EXAMPLES=OFF
 
-.PHONY: deps fuzz-deps configure build run test test-sanitize test-tsan fuzz bench install \
+.PHONY: ort deps fuzz-deps configure build run test test-sanitize test-tsan fuzz bench install \
         clean format
 
 # Installs with apt-get whatever of the given packages is missing (needs root).
@@ -42,7 +42,19 @@ build: configure
 run: build
 	./$(BUILD)/examples/train_digits examples/digits out
 
-test: build
+# ONNX Runtime for the export test (tests/onnx/ort_check.js): the npm package
+# onnxruntime-node, whose CPU library is inside the package, in a cache folder
+# outside the repo (--ignore-scripts: its install script would download more).
+ORT_DIR ?= $(HOME)/.cache/strata-ort
+ort:
+	@command -v npm >/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	@mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
+	  { [ -f package.json ] || echo '{"name": "strata-ort", "private": true}' >package.json; } && \
+	  { [ -d node_modules/onnxruntime-node ] || npm install --ignore-scripts --no-audit --no-fund onnxruntime-node; } && \
+	  node -e "require('$(ORT_DIR)/node_modules/onnxruntime-node')" && echo "ONNX Runtime: $(ORT_DIR)"
+
+test: build ort
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Every test with the library and the tests instrumented; the first report

@@ -23,5 +23,6 @@ void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_edit_command(CLI::App& app);
 void add_import_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace strata::cli

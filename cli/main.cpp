@@ -17,9 +17,8 @@
 
 namespace {
 
-constexpr std::string_view kCommands[] = {"info",  "init",     "apply", "extract",
-                                          "train", "evaluate", "edit",
-                                          "import"};
+constexpr std::string_view kCommands[] = {"info",     "init", "apply",  "extract", "train",
+                                          "evaluate", "edit", "import", "export"};
 
 // Messages are printed as one line (a multi-line library message would not
 // read as `strata: file: problem`).
@@ -39,7 +38,8 @@ int run(int argc, char** argv) {
   CLI::App app{
       "strata: neural nets stored as JSON files, from the command line. Inspect a net,\n"
       "initialize its arrays, apply it to tensors, extract arrays, options and layers,\n"
-      "train it on a dataset and evaluate it; import ONNX models (from PyTorch).",
+      "train it on a dataset and evaluate it; import ONNX models (from PyTorch) and\n"
+      "export nets to ONNX.",
       "strata"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
   app.require_subcommand(1);
@@ -62,6 +62,7 @@ int run(int argc, char** argv) {
   strata::cli::add_evaluate_command(app);
   strata::cli::add_edit_command(app);
   strata::cli::add_import_command(app);
+  strata::cli::add_export_command(app);
 
   // CLI11 would call an unknown command "an argument not expected", and an
   // unknown option before the command "a subcommand is required"; say it plainly.
