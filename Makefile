@@ -54,7 +54,11 @@ ort:
 	  { [ -d node_modules/onnxruntime-node ] || npm install --ignore-scripts --no-audit --no-fund onnxruntime-node; } && \
 	  node -e "require('$(ORT_DIR)/node_modules/onnxruntime-node')" && echo "ONNX Runtime: $(ORT_DIR)"
 
-test: build ort
+# Outside CI a machine without npm or network still runs the suite (the
+# export test then shows as skipped); under CI=true it must install.
+test: build
+	@$(MAKE) --no-print-directory ort || { [ "$${CI:-}" != true ] && \
+	  echo "ONNX Runtime not installed: the ONNX Runtime test will show as skipped"; }
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Every test with the library and the tests instrumented; the first report
