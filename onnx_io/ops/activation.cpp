@@ -105,7 +105,7 @@ void prelu(Context& ctx) {
         v = -v;
       const Tensor minus_slope = operand_array(ctx, negated, x);
       const Computed pos = ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {x});
-      const Computed flip = ctx.add(ConstantTimesLayer(Tensor({1}, -1.0f)), {x});
+      const Computed flip = ctx.add(ConstantTimesLayer(Tensor(Dims{1}, -1.0f)), {x});
       const Computed neg = ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {flip});
       const Computed scaled = ctx.add(ConstantTimesLayer(minus_slope), {neg});
       return ctx.set_output(0, ctx.add(ThreadingLayer(ThreadingFunction::Plus), {pos, scaled}));
@@ -113,7 +113,8 @@ void prelu(Context& ctx) {
     values.assign(slope.values.begin(), slope.values.end());
   }
   ParametricRampLayer layer;
-  layer.set_array("Slope", Tensor({static_cast<int64_t>(values.size())}, std::move(values)));
+  const Dims dims{static_cast<int64_t>(values.size())};
+  layer.set_array("Slope", Tensor(dims, std::move(values)));
   ctx.set_output(0, ctx.add(layer, {x}));
 }
 
