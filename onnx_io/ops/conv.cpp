@@ -33,6 +33,10 @@ void conv(Context& ctx) {
   ctx.set_output(0, ctx.add(layer, {x}));
 }
 
+// Strides, dilations, pads and sizes beyond this are refused (so that the
+// size arithmetic cannot overflow).
+constexpr int64_t kMaxWindowValue = int64_t{1} << 30;
+
 // ConvTranspose. Output size per spatial dimension:
 //   (in − 1)·stride + (k − 1)·dilation + 1 + output_padding − before − after.
 // output_shape (static input sizes) gives the pads: the total is split as the
@@ -55,7 +59,8 @@ void conv_transpose(Context& ctx) {
       ctx.fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " +
                std::to_string(size));
     for (int64_t e : v)
-      if (e < 0) ctx.fail(std::string(name) + " must not be negative");
+      if (e < 0 || e > kMaxWindowValue)
+        ctx.fail(std::string(name) + " must be between 0 and " + std::to_string(kMaxWindowValue));
     return v;
   };
   const auto strides = list("strides", 1, n);
@@ -75,6 +80,10 @@ void conv_transpose(Context& ctx) {
   if (target && target->size() != n)
     ctx.fail("output_shape has " + std::to_string(target->size()) + " values, expected " +
              std::to_string(n));
+  if (target)
+    for (int64_t e : *target)
+      if (e < 1 || e > kMaxWindowValue)
+        ctx.fail("output_shape must be between 1 and " + std::to_string(kMaxWindowValue));
   if (!target && (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")) {
     const Dims dims = known_dims(ctx, x, "auto_pad " + auto_pad);
     target.emplace();

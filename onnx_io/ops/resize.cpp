@@ -5,6 +5,7 @@
 //            indices for the model's sizes (checked index by index).
 // Scales or sizes come from constants (or Upsample's attribute); the batch
 // and channel dimensions must stay.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -37,7 +38,19 @@ int64_t onnx_nearest(const std::string& coord, const std::string& rounding, int6
     r = std::floor(x + 0.5);
   else  // round_prefer_floor
     r = x == std::floor(x) + 0.5 ? std::floor(x) : std::round(x);
-  return std::clamp<int64_t>(static_cast<int64_t>(r), 0, in - 1);
+  return static_cast<int64_t>(std::clamp(r, 0.0, static_cast<double>(in - 1)));
+}
+
+// Output sizes beyond this are refused before any arithmetic on them.
+constexpr double kMaxOutputSize = double(int64_t{1} << 30);
+
+// floor(in · s), refused when it is empty or too large.
+int64_t scaled_size(const Context& ctx, int64_t in, double s) {
+  const double out = std::floor(static_cast<double>(in) * s);
+  if (!(out >= 1 && out <= kMaxOutputSize))
+    ctx.fail("an output size of " + std::to_string(out) +
+             " is not supported (supported: 1 to 2^30)");
+  return static_cast<int64_t>(out);
 }
 
 struct Request {
@@ -67,9 +80,7 @@ void convert(Context& ctx, const Computed& x, const Request& r) {
     if (r.coord == "pytorch_half_pixel") {
       const Dims dims = known_dims(ctx, x, "pytorch_half_pixel");
       for (size_t d = 0; d < n; ++d) {
-        const int64_t out = r.sizes ? (*r.sizes)[d]
-                                    : static_cast<int64_t>(std::floor(
-                                          static_cast<double>(dims[d + 1]) * (*r.scales)[d]));
+        const int64_t out = r.sizes ? (*r.sizes)[d] : scaled_size(ctx, dims[d + 1], (*r.scales)[d]);
         if (out == 1)
           ctx.fail(
               "pytorch_half_pixel with an output size of 1 is not supported (supported: "
@@ -86,12 +97,15 @@ void convert(Context& ctx, const Computed& x, const Request& r) {
     for (size_t d = 0; d < n; ++d) {
       const int64_t in = dims[d + 1];
       const double s0 = r.scales ? (*r.scales)[d] : 0;
-      const int64_t out =
-          r.sizes ? (*r.sizes)[d] : static_cast<int64_t>(std::floor(static_cast<double>(in) * s0));
+      const int64_t out = r.sizes ? (*r.sizes)[d] : scaled_size(ctx, in, s0);
+      if (out > (int64_t{1} << 20))
+        ctx.fail("nearest with \"" + r.coord + "\" and \"" + r.rounding +
+                 "\" to an output size above 2^20 is not supported (supported: asymmetric with "
+                 "floor)");
       const double s = r.sizes ? static_cast<double>(out) / static_cast<double>(in) : s0;
       for (int64_t i = 0; i < out; ++i) {
-        const int64_t strata_index =
-            std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(i) / s)), in - 1);
+        const auto strata_index = static_cast<int64_t>(
+            std::min(std::floor(static_cast<double>(i) / s), static_cast<double>(in - 1)));
         if (onnx_nearest(r.coord, r.rounding, i, s, in, out) != strata_index)
           ctx.fail("nearest with coordinate_transformation_mode \"" + r.coord +
                    "\" and nearest_mode \"" + r.rounding +
@@ -118,7 +132,7 @@ std::vector<double> spatial_scales(const Context& ctx, const std::vector<double>
   if (all.size() < 2 || all[0] != 1 || all[1] != 1)
     ctx.fail("scaling the batch or channel dimension is not supported (supported: scales 1 there)");
   for (double s : all)
-    if (!(s > 0) || !std::isfinite(s)) ctx.fail("scales must be positive and finite");
+    if (!(s > 0) || !(s <= kMaxOutputSize)) ctx.fail("scales must be positive and at most 2^30");
   return std::vector<double>(all.begin() + 2, all.end());
 }
 
@@ -171,6 +185,9 @@ void resize(Context& ctx) {
     spatial.values.erase(spatial.values.begin(), spatial.values.begin() + 2);
     if (!spatial.tags.empty()) spatial.tags.erase(spatial.tags.begin(), spatial.tags.begin() + 2);
     const auto v = to_ints(ctx, spatial, "sizes");
+    for (int64_t e : v)
+      if (e < 1 || static_cast<double>(e) > kMaxOutputSize)
+        ctx.fail("sizes must be between 1 and 2^30");
     r.sizes = Dims(v.begin(), v.end());
   }
   convert(ctx, x, r);

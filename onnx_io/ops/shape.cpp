@@ -480,6 +480,7 @@ void pad(Context& ctx) {
   bool any = false;
   for (int64_t p : pads) {
     if (p < 0) ctx.fail("negative pads (cropping) are not supported");
+    if (p > (int64_t{1} << 30)) ctx.fail("pads above 2^30 are not supported");
     any = any || p != 0;
   }
   if (pads[0] != 0 || pads[rank] != 0) ctx.fail("padding the batch dimension is not supported");

@@ -76,6 +76,29 @@ write("cycle.onnx", model([helper.make_node("Relu", ["b"], ["a"], name="first"),
 write("missing_input.onnx", model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")]))
 write("unknown_op.onnx", model([helper.make_node("FooBar", ["x"], ["y"], name="foo")]))
 write("missing_output.onnx", model([helper.make_node("Relu", ["x"], ["z"], name="relu")]))
+# ---- Options whose size arithmetic would overflow or loop for long
+x4 = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])]
+any_out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+write("resize_huge_sizes.onnx", model(
+    [helper.make_node("Resize", ["x", "", "", "s"], ["y"], name="resize", mode="nearest")],
+    inputs=x4, outputs=any_out, initializers=[ints("s", [1, 1, 4, 1 << 50])]))
+write("resize_huge_scales.onnx", model(
+    [helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize", mode="nearest")],
+    inputs=x4, outputs=any_out,
+    initializers=[numpy_helper.from_array(np.array([1, 1, 1, 1e30], np.float32), "s")]))
+write("pad_huge.onnx", model(
+    [helper.make_node("Pad", ["x", "p"], ["y"], name="pad")], inputs=x4, outputs=any_out,
+    initializers=[ints("p", [0, 0, 0, 1 << 62, 0, 0, 0, 1 << 62])]))
+write("convtranspose_huge_stride.onnx", model(
+    [helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="deconv", strides=[1 << 62, 1])],
+    inputs=x4, outputs=any_out,
+    initializers=[numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")]))
 # ---- External data
 write("external_escapes.onnx",
       matmul(weight("w", [4, 4], external={"location": "../onnx/mlp_opset11.onnx"})))
