@@ -109,7 +109,11 @@ Stages stages(const ResizePlan& p) {
 template <typename Body>
 void each_plane(const ResizePlan& plan, int64_t planes, const float* from, int64_t from_size,
                 float* to, int64_t to_size, std::vector<float>& scratch, Body body) {
-  const auto& [ad, ah, aw] = plan.axes;
+  // Named references rather than a structured binding, which lambdas may
+  // capture only from C++20 compilers newer than clang 14.
+  const ResizeAxis& ad = plan.axes[0];
+  const ResizeAxis& ah = plan.axes[1];
+  const ResizeAxis& aw = plan.axes[2];
   const bool copy = ad.identity && ah.identity && aw.identity;
   const Stages st = stages(plan);
   const size_t need = static_cast<size_t>(plan.scratch_per_plane) * num_threads();
@@ -190,7 +194,11 @@ ResizePlan plan_resize(ResizeMethod method, std::span<const int64_t> in,
 
 void resize(const ResizePlan& plan, int64_t planes, const float* x, float* y,
             std::vector<float>& scratch) {
-  const auto& [ad, ah, aw] = plan.axes;
+  // Named references rather than a structured binding, which lambdas may
+  // capture only from C++20 compilers newer than clang 14.
+  const ResizeAxis& ad = plan.axes[0];
+  const ResizeAxis& ah = plan.axes[1];
+  const ResizeAxis& aw = plan.axes[2];
   const bool nearest = plan.method == ResizeMethod::Nearest;
   // The last axis to resize writes the output.
   const int last = !ad.identity ? 0 : !ah.identity ? 1 : !aw.identity ? 2 : -1;
@@ -212,7 +220,11 @@ void resize(const ResizePlan& plan, int64_t planes, const float* x, float* y,
 
 void resize_grad(const ResizePlan& plan, int64_t planes, const float* dy, float* dx,
                  std::vector<float>& scratch) {
-  const auto& [ad, ah, aw] = plan.axes;
+  // Named references rather than a structured binding, which lambdas may
+  // capture only from C++20 compilers newer than clang 14.
+  const ResizeAxis& ad = plan.axes[0];
+  const ResizeAxis& ah = plan.axes[1];
+  const ResizeAxis& aw = plan.axes[2];
   const bool nearest = plan.method == ResizeMethod::Nearest;
   // In reverse: depth, height, width; the last of them writes dx.
   const int last = !aw.identity ? 2 : !ah.identity ? 1 : !ad.identity ? 0 : -1;

@@ -154,6 +154,7 @@ void add_conv_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_linear_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_norm_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_pool_ops(std::map<std::string, Converter, std::less<>>& table);
+void add_resize_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_shape_ops(std::map<std::string, Converter, std::less<>>& table);
 
 // ---- Helpers for converters
@@ -166,5 +167,8 @@ int64_t onnx_rank(const Value& v);
 std::vector<int64_t> to_ints(const Context& ctx, const Constant& c, std::string_view what);
 // Per-example spatial dims as known, or refuses naming the input.
 Dims known_dims(const Context& ctx, const Computed& v, std::string_view what);
+// A constant operand as the array of a ConstantTimesLayer/ConstantPlusLayer
+// applied to x (ONNX's dims right-aligned with x's, the batch's dropped).
+Tensor operand_array(const Context& ctx, const Constant& c, const Computed& x);
 
 }  // namespace strata::onnx_io

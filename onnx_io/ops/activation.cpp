@@ -1,10 +1,14 @@
-// Activations and Softmax: ElementwiseLayer's functions and SoftmaxLayer.
+// Activations and Softmax: ElementwiseLayer's functions, ParametricRampLayer
+// (PRelu), HardSwish as x · HardSigmoid(x), and SoftmaxLayer.
 #include <cmath>
 
+#include "layers/constant_times.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/flatten.hpp"
+#include "layers/parametric_ramp.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
+#include "layers/threading.hpp"
 #include "onnx_io/converter.hpp"
 
 namespace strata::onnx_io {
@@ -74,6 +78,53 @@ void softmax(Context& ctx) {
   ctx.set_output(0, ctx.add(ReshapeLayer(dims), {y}));
 }
 
+// PRelu -> ParametricRampLayer: a slope per channel (ONNX shape [C, 1, …],
+// or [1, C, 1, …]), or one number (repeated over the channels); any other
+// slope broadcasting within an example as Ramp(x) + (−slope)·Ramp(−x).
+void prelu(Context& ctx) {
+  const Computed& x = ctx.computed(0);
+  const Constant& slope = ctx.constant(1, "slope");
+  if (!slope.all_known()) ctx.fail("the slope is not known at import");
+  const int64_t rank = onnx_rank(Value(x));
+  if (rank < 2) ctx.fail("an input of rank " + std::to_string(rank) + " has no channels");
+  const int64_t channels = x.shape.dims()[0];
+  std::vector<float> values;
+  if (slope.size() == 1 && channels > 0) {
+    values.assign(static_cast<size_t>(channels), static_cast<float>(slope.values[0]));
+  } else {
+    // The slope's dims right-aligned against x's: every one but the channel's is 1.
+    const auto n = static_cast<int64_t>(slope.dims.size());
+    bool per_channel = n <= rank && n >= rank - 1 && slope.size() == channels;
+    for (int64_t k = 0; per_channel && k < n; ++k)
+      per_channel = slope.dims[static_cast<size_t>(k)] == (k + rank - n == 1 ? channels : 1);
+    if (!per_channel) {
+      // Any other slope that broadcasts within an example:
+      // Ramp(x) + (−slope) · Ramp(−x).
+      Constant negated = slope;
+      for (double& v : negated.values)
+        v = -v;
+      const Tensor minus_slope = operand_array(ctx, negated, x);
+      const Computed pos = ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {x});
+      const Computed flip = ctx.add(ConstantTimesLayer(Tensor(Dims{1}, -1.0f)), {x});
+      const Computed neg = ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {flip});
+      const Computed scaled = ctx.add(ConstantTimesLayer(minus_slope), {neg});
+      return ctx.set_output(0, ctx.add(ThreadingLayer(ThreadingFunction::Plus), {pos, scaled}));
+    }
+    values.assign(slope.values.begin(), slope.values.end());
+  }
+  ParametricRampLayer layer;
+  const Dims dims{static_cast<int64_t>(values.size())};
+  layer.set_array("Slope", Tensor(dims, std::move(values)));
+  ctx.set_output(0, ctx.add(layer, {x}));
+}
+
+// HardSwish: x · HardSigmoid(x) (ONNX's alpha 1/6 and beta 1/2 are PyTorch's).
+void hard_swish(Context& ctx) {
+  const Computed& x = ctx.computed(0);
+  const Computed gate = ctx.add(ElementwiseLayer(ElementwiseFunction::HardSigmoid), {x});
+  ctx.set_output(0, ctx.add(ThreadingLayer(ThreadingFunction::Times), {x, gate}));
+}
+
 }  // namespace
 
 void add_activation_ops(std::map<std::string, Converter, std::less<>>& t) {
@@ -109,6 +160,9 @@ void add_activation_ops(std::map<std::string, Converter, std::less<>>& t) {
     elementwise(ctx, ElementwiseLayer(F::HardSigmoid));
   };
   t["Clip"] = clip;
+  t["PRelu"] = prelu;
+  t["HardSwish"] = hard_swish;
+  t["Reciprocal"] = [](Context& ctx) { elementwise(ctx, ElementwiseLayer(F::Power).exponent(-1)); };
   t["Softmax"] = softmax;
 }
 

@@ -1,9 +1,15 @@
-// Arithmetic: folded when every input is a constant (shape computations),
-// TotalLayer for the sum of computed tensors of one shape.
+// Arithmetic: folded when every input is a constant (shape computations);
+// of computed tensors TotalLayer (a sum of one shape) or ThreadingLayer
+// (broadcasting); with a constant operand ConstantTimesLayer/ConstantPlusLayer.
 #include <cmath>
 #include <functional>
+#include <map>
 
 #include "core/error.hpp"
+#include "layers/constant_plus.hpp"
+#include "layers/constant_times.hpp"
+#include "layers/elementwise.hpp"
+#include "layers/threading.hpp"
 #include "layers/total.hpp"
 #include "onnx_io/converter.hpp"
 
@@ -81,40 +87,151 @@ Constant::Type result_type(const std::vector<const Constant*>& in) {
   return in.front()->type;
 }
 
+}  // namespace
+
+// A constant operand as the array of a ConstantTimesLayer/ConstantPlusLayer
+// for a computed x: ONNX's dims right-aligned against x's (batch included);
+// a leading dimension that meets the batch must be 1 and is dropped.
+Tensor operand_array(const Context& ctx, const Constant& c, const Computed& x) {
+  if (!c.all_known()) ctx.fail("the constant operand is not known at import");
+  const int64_t rank = onnx_rank(Value(x));
+  Dims dims = c.dims;
+  if (static_cast<int64_t>(dims.size()) > rank)
+    ctx.fail("a constant operand of shape " + to_string(c.dims) +
+             " broadcasts into the batch dimension (supported: rank at most the input's)");
+  if (static_cast<int64_t>(dims.size()) == rank) {
+    if (dims[0] != 1)
+      ctx.fail("a constant operand of shape " + to_string(c.dims) +
+               " varies along the batch dimension (supported: 1 there)");
+    dims.erase(dims.begin());
+  }
+  if (dims.empty() && x.shape.rank() > 0) dims = {1};
+  std::vector<float> data(c.values.begin(), c.values.end());
+  return Tensor(dims, std::move(data));
+}
+
+namespace {
+
+Constant map_constant(const Constant& c, const std::function<double(double)>& f) {
+  Constant r = c;
+  r.type = Constant::Type::Float;
+  for (double& v : r.values)
+    v = f(v);
+  return r;
+}
+
+Computed times(Context& ctx, const Constant& c, const Computed& x) {
+  return ctx.add(ConstantTimesLayer(operand_array(ctx, c, x)), {x});
+}
+
+Computed plus(Context& ctx, const Constant& c, const Computed& x) {
+  return ctx.add(ConstantPlusLayer(operand_array(ctx, c, x)), {x});
+}
+
+bool all_equal_to(const Constant& c, double v) {
+  if (!c.all_known()) return false;
+  for (double e : c.values)
+    if (e != v) return false;
+  return true;
+}
+
+// A computed x and a constant c: ConstantTimes/ConstantPlus (Sub and Div
+// folded into them), Elementwise Power for a one-number exponent, Ramp for
+// Max with 0. `c_first`: c is the first operand.
+void with_constant(Context& ctx, const std::string& op, const Constant& c, const Computed& x,
+                   bool c_first) {
+  if (op == "Add" || op == "Sum") return ctx.set_output(0, plus(ctx, c, x));
+  if (op == "Mul") return ctx.set_output(0, times(ctx, c, x));
+  if (op == "Sub") {
+    if (!c_first) return ctx.set_output(0, plus(ctx, map_constant(c, std::negate<double>()), x));
+    const Computed neg = times(ctx, Constant::scalar(-1), x);
+    return ctx.set_output(0, plus(ctx, c, neg));
+  }
+  if (op == "Div") {
+    if (!c_first)
+      return ctx.set_output(0, times(ctx, map_constant(c, [](double v) { return 1 / v; }), x));
+    const Computed inv = ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(-1), {x});
+    return ctx.set_output(0, times(ctx, c, inv));
+  }
+  if (op == "Pow" && !c_first) {
+    if (c.size() != 1 || !c.all_known())
+      ctx.fail("a constant exponent of shape " + to_string(c.dims) +
+               " is not supported (supported: one number)");
+    return ctx.set_output(
+        0, ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(c.values[0]), {x}));
+  }
+  if (op == "Max" && all_equal_to(c, 0))
+    return ctx.set_output(0, ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {x}));
+  ctx.fail(op + " of a computed tensor and a constant" +
+           (op == "Pow" ? std::string(" base") : std::string()) +
+           " is not supported (supported with a constant: Add, Sub, Mul, Div, Pow with a "
+           "constant exponent, Max with 0)");
+}
+
+ThreadingFunction threading_function(const Context& ctx) {
+  static const std::map<std::string, ThreadingFunction, std::less<>> kFunctions = {
+      {"Add", ThreadingFunction::Plus},  {"Sum", ThreadingFunction::Plus},
+      {"Mean", ThreadingFunction::Plus}, {"Sub", ThreadingFunction::Subtract},
+      {"Mul", ThreadingFunction::Times}, {"Div", ThreadingFunction::Divide},
+      {"Pow", ThreadingFunction::Power}, {"Max", ThreadingFunction::Max},
+      {"Min", ThreadingFunction::Min}};
+  return kFunctions.at(ctx.op());
+}
+
+// Computed tensors: TotalLayer for a sum of one known shape, ThreadingLayer
+// otherwise (NumPy broadcasting within an example; the ranks must agree so
+// that the batch dimensions meet); Mean is Plus then ConstantTimes 1/n.
+void of_computed(Context& ctx, const std::vector<Computed>& in) {
+  const bool sum = ctx.op() == "Add" || ctx.op() == "Sum" || ctx.op() == "Mean";
+  const auto n = static_cast<double>(in.size());
+  if (in.size() == 1) return ctx.set_output(0, in[0]);
+  for (const auto& c : in)
+    if (c.shape.rank() != in[0].shape.rank())
+      ctx.fail("inputs of ranks " + std::to_string(in[0].shape.rank() + 1) + " and " +
+               std::to_string(c.shape.rank() + 1) +
+               " broadcast into the batch dimension (supported: inputs of one rank)");
+  bool same = true;
+  for (const auto& c : in)
+    same = same && c.shape == in[0].shape && c.shape.fully_known();
+  Computed y = sum && same ? ctx.add(TotalLayer(), in)
+                           : ctx.add(ThreadingLayer(threading_function(ctx), in.size()), in);
+  if (ctx.op() == "Mean") y = times(ctx, Constant::scalar(1 / n), y);
+  ctx.set_output(0, y);
+}
+
 // A binary or variadic op of numbers; `integer` is its integer form (Div).
-Converter numeric(Fn f, std::optional<Fn> integer = std::nullopt, bool sum_of_computed = false) {
+Converter numeric(Fn f, std::optional<Fn> integer = std::nullopt) {
   return [=](Context& ctx) {
     if (all_constant(ctx)) {
       const auto in = constants(ctx);
       const auto type = result_type(in);
       const Fn& g = type == Constant::Type::Int && integer ? *integer : f;
+      const bool mean = ctx.op() == "Mean";
       return ctx.set_output(0, broadcast_apply(ctx, in, type, [&](std::span<const double> a) {
                               double acc = a[0];
                               for (size_t i = 1; i < a.size(); ++i)
                                 acc = g(acc, a[i]);
+                              if (mean) acc /= static_cast<double>(a.size());
                               return type == Constant::Type::Float
                                          ? static_cast<double>(static_cast<float>(acc))
                                          : acc;
                             }));
     }
     std::vector<Computed> in;
+    std::vector<size_t> constant_inputs;
     for (size_t i = 0; i < ctx.input_count(); ++i) {
       if (ctx.is_constant(i))
-        ctx.fail("input " + std::to_string(i) + " is a constant: " + ctx.op() +
-                 " of a computed tensor and a constant is not " +
-                 "supported yet (it needs ConstantPlusLayer/ConstantTimesLayer)");
-      in.push_back(ctx.computed(i));
+        constant_inputs.push_back(i);
+      else
+        in.push_back(ctx.computed(i));
     }
-    if (in.size() == 1) return ctx.set_output(0, in[0]);
-    if (!sum_of_computed)
-      ctx.fail(ctx.op() +
-               " of two computed tensors is not supported yet (it needs ThreadingLayer)");
-    for (const auto& c : in)
-      if (!(c.shape == in[0].shape) || !c.shape.fully_known())
-        ctx.fail(
-            "inputs of shapes " + in[0].shape.to_string() + " and " + c.shape.to_string() +
-            " per example: broadcasting is not supported yet (supported: equal, known shapes)");
-    ctx.set_output(0, ctx.add(TotalLayer(), in));
+    if (constant_inputs.empty()) return of_computed(ctx, in);
+    if (ctx.input_count() != 2)
+      ctx.fail(ctx.op() + " of " + std::to_string(ctx.input_count()) +
+               " inputs with a constant among them is not supported (supported: two inputs)");
+    const size_t ci = constant_inputs[0];
+    with_constant(ctx, ctx.op() == "Mean" ? std::string("Mean") : ctx.op(),
+                  ctx.constant(ci, "operand"), in[0], ci == 0);
   };
 }
 
@@ -130,8 +247,9 @@ Converter comparison(std::function<bool(double, double)> f) {
 }  // namespace
 
 void add_arith_ops(std::map<std::string, Converter, std::less<>>& t) {
-  t["Add"] = numeric(std::plus<double>(), std::nullopt, true);
-  t["Sum"] = numeric(std::plus<double>(), std::nullopt, true);
+  t["Add"] = numeric(std::plus<double>());
+  t["Sum"] = numeric(std::plus<double>());
+  t["Mean"] = numeric(std::plus<double>());
   t["Sub"] = numeric(std::minus<double>());
   t["Mul"] = numeric(std::multiplies<double>());
   t["Div"] = numeric(std::divides<double>(), [](double a, double b) {
@@ -150,6 +268,8 @@ void add_arith_ops(std::map<std::string, Converter, std::less<>>& t) {
                            [](std::span<const double> a) { return a[0] != 0 ? a[1] : a[2]; }));
   };
   t["Neg"] = [](Context& ctx) {
+    if (!ctx.is_constant(0))
+      return ctx.set_output(0, times(ctx, Constant::scalar(-1), ctx.computed(0)));
     const Constant& c = ctx.constant(0, "X");
     ctx.set_output(
         0, broadcast_apply(ctx, {&c}, c.type, [](std::span<const double> a) { return -a[0]; }));

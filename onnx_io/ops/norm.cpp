@@ -1,6 +1,7 @@
-// BatchNormalization (inference) and InstanceNormalization.
+// BatchNormalization (inference), InstanceNormalization and LRN.
 #include "layers/batch_normalization.hpp"
 #include "layers/instance_normalization.hpp"
+#include "layers/local_response_normalization.hpp"
 #include "onnx_io/converter.hpp"
 
 namespace strata::onnx_io {
@@ -39,11 +40,28 @@ void instance_norm(Context& ctx) {
   ctx.set_output(0, ctx.add(layer, {x}));
 }
 
+// LRN: size 2n + 1 -> ChannelWindowSize n; ONNX's defaults alpha 1e-4,
+// beta 0.75, bias 1.
+void lrn(Context& ctx) {
+  const Computed& x = ctx.computed(0);
+  if (!ctx.has_attr("size")) ctx.fail("size is required");
+  const int64_t size = ctx.attr_int("size", 1);
+  if (size < 1 || size % 2 == 0)
+    ctx.fail("size " + std::to_string(size) + " is not supported (supported: odd sizes 2n + 1)");
+  LocalResponseNormalizationLayer layer;
+  layer.channel_window_size((size - 1) / 2)
+      .alpha(ctx.attr_float("alpha", 1e-4))
+      .beta(ctx.attr_float("beta", 0.75))
+      .bias(ctx.attr_float("bias", 1.0));
+  ctx.set_output(0, ctx.add(layer, {x}));
+}
+
 }  // namespace
 
 void add_norm_ops(std::map<std::string, Converter, std::less<>>& t) {
   t["BatchNormalization"] = batch_norm;
   t["InstanceNormalization"] = instance_norm;
+  t["LRN"] = lrn;
 }
 
 }  // namespace strata::onnx_io

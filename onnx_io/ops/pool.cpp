@@ -1,5 +1,8 @@
-// MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool -> PoolingLayer.
+// MaxPool, AveragePool -> PoolingLayer; GlobalMaxPool, GlobalAveragePool ->
+// AggregationLayer and ReshapeLayer.
+#include "layers/aggregation.hpp"
 #include "layers/pooling.hpp"
+#include "layers/reshape.hpp"
 #include "onnx_io/converter.hpp"
 #include "onnx_io/ops/window.hpp"
 
@@ -44,13 +47,18 @@ void pool(Context& ctx, PoolingFunction f) {
   ctx.set_output(0, ctx.add(layer, {x}));
 }
 
-void global_pool(Context& ctx, PoolingFunction f) {
+// Global pooling: AggregationLayer reduces each channel (any spatial sizes,
+// known at import or not), ReshapeLayer keeps ONNX's [C, 1, …].
+void global_pool(Context& ctx, AggregationFunction f) {
   const Computed& x = ctx.computed(0);
-  const Dims dims = known_dims(ctx, x, ctx.op());
-  if (dims.size() < 2 || dims.size() > 4) ctx.fail("1 to 3 spatial dimensions are supported");
-  PoolingLayer layer{SpatialSizes(std::vector<int64_t>(dims.begin() + 1, dims.end()))};
-  layer.function(f);
-  ctx.set_output(0, ctx.add(layer, {x}));
+  if (!x.shape.rank_known() || x.shape.rank() < 2)
+    ctx.fail("an input with channels and 1 or more spatial dimensions is required");
+  const int64_t channels = x.shape.dims()[0];
+  if (channels < 0) ctx.fail("the number of channels must be known at import");
+  Dims out(x.shape.rank(), 1);
+  out[0] = channels;
+  const Computed y = ctx.add(AggregationLayer(f), {x});
+  ctx.set_output(0, ctx.add(ReshapeLayer(out), {y}));
 }
 
 }  // namespace
@@ -58,8 +66,8 @@ void global_pool(Context& ctx, PoolingFunction f) {
 void add_pool_ops(std::map<std::string, Converter, std::less<>>& t) {
   t["MaxPool"] = [](Context& ctx) { pool(ctx, PoolingFunction::Max); };
   t["AveragePool"] = [](Context& ctx) { pool(ctx, PoolingFunction::Mean); };
-  t["GlobalMaxPool"] = [](Context& ctx) { global_pool(ctx, PoolingFunction::Max); };
-  t["GlobalAveragePool"] = [](Context& ctx) { global_pool(ctx, PoolingFunction::Mean); };
+  t["GlobalMaxPool"] = [](Context& ctx) { global_pool(ctx, AggregationFunction::Max); };
+  t["GlobalAveragePool"] = [](Context& ctx) { global_pool(ctx, AggregationFunction::Mean); };
 }
 
 }  // namespace strata::onnx_io

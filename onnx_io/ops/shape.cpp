@@ -3,11 +3,13 @@
 // (ReshapeLayer, FlattenLayer, CatenateLayer). Identity and Dropout vanish.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "core/error.hpp"
 #include "layers/catenate.hpp"
 #include "layers/flatten.hpp"
+#include "layers/padding.hpp"
 #include "layers/reshape.hpp"
 #include "onnx_io/converter.hpp"
 #include "onnx_io/tensor_proto.hpp"
@@ -449,23 +451,57 @@ void dropout(Context& ctx) {
   ctx.set_output(0, ctx.input(0));
 }
 
-// Pad: only the zero padding PyTorch's pooling emits vanishes here (other
-// pads need PaddingLayer).
+// Pad -> PaddingLayer (constant, reflect, edge, wrap); zero pads vanish (as
+// the pads PyTorch's pooling emits). Pads come from the attribute before
+// opset 11 and from a constant input from 11 (PyTorch's ReflectionPad2d
+// computes them in a subgraph that folds): [b1, b2, …, a1, a2, …] over every
+// ONNX dimension, the batch's 0.
 void pad(Context& ctx) {
   const std::string mode = ctx.attr_string("mode", "constant");
   std::vector<int64_t> pads;
+  double value = 0;
   if (ctx.opset() < 11) {
-    pads = ctx.attr_ints("pads").value_or(std::vector<int64_t>{});
-    ctx.ignore_attr("value");
+    pads = ctx.attr_ints(ctx.opset() < 2 ? "paddings" : "pads").value_or(std::vector<int64_t>{});
+    value = ctx.attr_float("value", 0);
   } else {
     pads = to_ints(ctx, ctx.constant(1, "pads"), "pads");
+    if (ctx.has_input(2)) {
+      const Constant& v = ctx.constant(2, "constant_value");
+      if (v.size() != 1 || !v.all_known()) ctx.fail("constant_value must be one known number");
+      value = v.values[0];
+    }
     if (ctx.has_input(3)) ctx.fail("input 3 (axes) is not supported");
   }
-  for (int64_t p : pads)
-    if (p != 0)
-      ctx.fail("pads other than 0 are not supported yet (mode \"" + mode +
-               "\"; it needs PaddingLayer)");
-  ctx.set_output(0, ctx.computed(0));
+  const Computed& x = ctx.computed(0);
+  const size_t rank = x.shape.rank() + 1;
+  if (pads.size() != 2 * rank)
+    ctx.fail("pads has " + std::to_string(pads.size()) + " values for an input of rank " +
+             std::to_string(rank) + " (expected " + std::to_string(2 * rank) + ")");
+  bool any = false;
+  for (int64_t p : pads) {
+    if (p < 0) ctx.fail("negative pads (cropping) are not supported");
+    if (p > (int64_t{1} << 30)) ctx.fail("pads above 2^30 are not supported");
+    any = any || p != 0;
+  }
+  if (pads[0] != 0 || pads[rank] != 0) ctx.fail("padding the batch dimension is not supported");
+  static const std::map<std::string, PaddingMode, std::less<>> kModes = {
+      {"constant", PaddingMode::Constant},
+      {"edge", PaddingMode::Fixed},
+      {"reflect", PaddingMode::Reflected},
+      {"wrap", PaddingMode::Periodic}};
+  const auto it = kModes.find(mode);
+  if (it == kModes.end())
+    ctx.fail("mode \"" + mode + "\" is not supported (supported: constant, reflect, edge, wrap)");
+  if (!any) return ctx.set_output(0, x);
+  PaddingPairs pairs;
+  for (size_t d = 1; d < rank; ++d)
+    pairs.emplace_back(pads[d], pads[d + rank]);
+  PaddingLayer layer(pairs);
+  if (it->second == PaddingMode::Constant)
+    layer.padding(value);
+  else
+    layer.padding(it->second);
+  ctx.set_output(0, ctx.add(layer, {x}));
 }
 
 void if_node(Context& ctx) {

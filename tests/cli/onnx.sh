@@ -4,7 +4,8 @@ source "$(dirname "$0")/lib.sh"
 M="$DATA/onnx"
 
 # apply on the .onnx file directly: PyTorch's outputs (1e-4 abs + 1e-3 rel of values below 1).
-for name in mlp_opset11 resnet_opset13 mobilenet_opset17 conv3d_opset17; do
+for name in mlp_opset11 resnet_opset13 mobilenet_opset17 conv3d_opset17 unet_opset13 style_opset17 \
+  bilinear_opset13 prelu_lrn_opset13; do
   ok apply "$M/$name.onnx" "$M/$name.input.npy" -o "$name.npy"
   n=$(($(stat -c %s "$M/$name.output.npy") / 4 - 32))
   ((n > 100)) && n=100

@@ -99,9 +99,92 @@ class Concat(nn.Module):
         return torch.cat([torch.relu(self.a(x)), torch.tanh(self.b(x))], dim=1)
 
 
+class UNet(nn.Module):
+    """A U-Net-style net: down by a strided convolution, up by ConvTranspose,
+    the skip connection joined by Concat."""
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(3, 8, 3, padding=1)
+        self.down = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)
+        self.up2 = nn.ConvTranspose2d(16, 8, 3, stride=1, padding=1, groups=2)
+        self.dec = nn.Conv2d(16, 2, 1)
+
+    def forward(self, x):
+        e = torch.relu(self.enc(x))
+        d = torch.relu(self.down(e))
+        u = torch.relu(self.up(d))
+        u = torch.relu(self.up2(torch.cat([u, e], dim=1)))
+        return self.dec(torch.cat([u, e], dim=1))
+
+
+class StyleTransfer(nn.Module):
+    """The fast style-transfer network in small (Johnson et al.): reflection
+    padding, instance normalization, a residual block, nearest upsampling."""
+    def __init__(self):
+        super().__init__()
+        self.pad1 = nn.ReflectionPad2d(4)
+        self.conv1 = nn.Conv2d(3, 8, 9)
+        self.in1 = nn.InstanceNorm2d(8, affine=True)
+        self.pad2 = nn.ReflectionPad2d(1)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2)
+        self.in2 = nn.InstanceNorm2d(16, affine=True)
+        self.res = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(16, 16, 3),
+                                 nn.InstanceNorm2d(16, affine=True), nn.ReLU(),
+                                 nn.ReflectionPad2d(1), nn.Conv2d(16, 16, 3),
+                                 nn.InstanceNorm2d(16, affine=True))
+        self.pad3 = nn.ReflectionPad2d(1)
+        self.conv3 = nn.Conv2d(16, 8, 3)
+        self.in3 = nn.InstanceNorm2d(8, affine=True)
+        self.pad4 = nn.ReflectionPad2d(4)
+        self.conv4 = nn.Conv2d(8, 3, 9)
+
+    def forward(self, x):
+        y = torch.relu(self.in1(self.conv1(self.pad1(x))))
+        y = torch.relu(self.in2(self.conv2(self.pad2(y))))
+        y = y + self.res(y)
+        y = nn.functional.interpolate(y, scale_factor=2, mode="nearest")
+        y = torch.relu(self.in3(self.conv3(self.pad3(y))))
+        return self.conv4(self.pad4(y))
+
+
+class Bilinear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = nn.functional.interpolate(self.conv(x), scale_factor=2, mode="bilinear",
+                                      align_corners=False)
+        return nn.functional.interpolate(y, size=(5, 7), mode="bilinear", align_corners=False)
+
+
+class PReLULRN(nn.Module):
+    """PReLU (one slope per channel and one shared), LRN, and arithmetic with
+    constants and of computed tensors (x * sigmoid(x), (y - 0.5) / 2), edge
+    padding, Hardswish."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.prelu = nn.PReLU(6)
+        self.lrn = nn.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0)
+        self.prelu1 = nn.PReLU()
+        self.hs = nn.Hardswish()
+        self.smooth = nn.Conv2d(6, 6, 3)
+        with torch.no_grad():
+            self.prelu.weight.copy_(torch.linspace(-0.5, 0.5, 6))
+
+    def forward(self, x):
+        y = self.lrn(self.prelu(self.conv(x)))
+        y = self.prelu1(y) * torch.sigmoid(y)
+        edge = self.smooth(torch.nn.functional.pad(y, (1, 1, 1, 1), mode="replicate"))
+        y = (y - 0.5) / 2 + edge
+        return self.hs(y)
+
+
 def randomize_bn(model, g):
     for m in model.modules():
-        if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d)):
+        if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d, nn.InstanceNorm2d)):
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5, generator=g)
                 m.bias.uniform_(-0.5, 0.5, generator=g)
@@ -143,3 +226,13 @@ if __name__ == "__main__":
     export("conv3d_opset17", Conv3d(), (2, 1, 6, 6, 6), 17)
     torch.manual_seed(0)
     export("concat_opset13", Concat(), (2, 3, 5, 5), 13)
+    torch.manual_seed(0)
+    export("unet_opset13", UNet(), (2, 3, 8, 8), 13)
+    torch.manual_seed(0)
+    export("style_opset11", StyleTransfer(), (1, 3, 16, 16), 11)
+    torch.manual_seed(0)
+    export("style_opset17", StyleTransfer(), (2, 3, 16, 16), 17, dynamic_batch=True)
+    torch.manual_seed(0)
+    export("bilinear_opset13", Bilinear(), (2, 2, 3, 4), 13)
+    torch.manual_seed(0)
+    export("prelu_lrn_opset13", PReLULRN(), (2, 3, 6, 6), 13)
