@@ -53,6 +53,9 @@ class Net : public Layer {
 
   size_t size() const { return nodes_.size(); }
   const Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
+  // The mutable form is for arrays' values (initializers, optimizers): an
+  // option changes through NetSetOption (graph/surgery.hpp), which infers the
+  // net's shapes again.
   Layer& layer(size_t i) { return *nodes_.at(i).layer; }
   const std::string& layer_name(size_t i) const { return nodes_.at(i).name; }
   // Index of a layer by name; throws an Error listing the names there are.
