@@ -341,6 +341,11 @@ void run_train(TrainArgs args, const Given& given) {
         std::to_string(result.next.batch + 1) + "; saved the training state to " + file +
         "; continue with: strata train --resume " + file + " --data ... -o " + args.output};
   }
+  // Without --quiet, the progress lines had the warning already.
+  if (args.quiet && result.diverged_round)
+    for (const RoundRecord& r : result.rounds)
+      if (r.round == result.diverged_round)
+        std::cerr << divergence_warning(r, result.batch_losses.front()) << "\n";
   result.rounds = history;  // with the rounds before a --resume
   const std::string plot = args.loss_plot.empty() ? "" : loss_plot_svg(result);
   save_net(args.output, *net);

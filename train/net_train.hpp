@@ -68,7 +68,22 @@ struct TrainResult {
   // where to resume.
   bool stopped = false;
   TrainPosition next;
+  // The first round whose loss diverged (see loss_diverged), 0 when none
+  // did: the training ran, but its net is likely useless.
+  int diverged_round = 0;
 };
+
+// A round's mean loss has diverged when it is more than 10 times the loss of
+// the first batch trained (the net as it was given): so far above its start
+// that the learning rate is almost surely too large. (A NaN or infinite loss
+// is an Error instead.) 10 leaves room for the noise of small batches and
+// for a first round that overshoots before it settles.
+constexpr double kDivergenceFactor = 10;
+bool loss_diverged(double start_loss, double round_loss);
+// The one-line warning for such a round, as TerminalProgress writes it:
+//   warning: round 2: loss 58.2244 is 52.9 times the first batch's (1.1008);
+//   the learning rate is likely too large: try a smaller one (--learning-rate)
+std::string divergence_warning(const RoundRecord& round, double start_loss);
 
 class TrainObserver;  // train/observer.hpp
 
