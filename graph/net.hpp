@@ -108,6 +108,11 @@ class Net : public Layer {
 
  private:
   std::string describe_source(const Source& s) const;
+  // After layer k failed to infer: "b.Input expects [16, ?, ?], but a.Output
+  // gives [8, ?, ?]" for a connection to or from it whose ends, each on its
+  // own (its options and arrays, the connection's rank), disagree; empty
+  // when none does.
+  std::string blame_connection(size_t k) const;
   const Shape& source_shape(const Source& s) const;
   // Merges the shapes at both ends of a connection into input `to_port` of
   // layer `to_node` (kNetPort: into the net's output `to_port`); errors name
