@@ -66,6 +66,7 @@ struct Given {
   CLI::Option* step_size;
   CLI::Option* gamma;
   CLI::Option* validation_split;
+  CLI::Option* rounds;
   // Settings a checkpoint carries, which --resume takes from it.
   std::vector<CLI::Option*> resumable;
 };
@@ -241,10 +242,29 @@ void run_train(TrainArgs args, const Given& given) {
         throw Error(o->get_name() +
                     ": with --resume the training's settings come from the checkpoint");
     Checkpoint ck = load_checkpoint(args.resume);
+    const int wanted = args.rounds;
     apply_settings(args, ck.settings, args.resume);
+    const int done = ck.position.round - 1;  // complete rounds
+    if (given.rounds->count() && wanted != args.rounds) {
+      // Extending (or shortening) continues the same training: the rounds
+      // to come see the same shuffles and rates as in one run of `wanted`
+      // rounds. A Cosine schedule's rates depend on the total, so that the
+      // rounds already trained would have had other rates: refused.
+      if (wanted <= done)
+        throw Error("--rounds " + std::to_string(wanted) + ": " + args.resume + " has " +
+                    std::to_string(done) + " rounds trained already; give more to continue");
+      if (args.schedule == "Cosine")
+        throw Error("--rounds " + std::to_string(wanted) + ": " + args.resume +
+                    " decays the learning rate over " + std::to_string(args.rounds) +
+                    " rounds (--schedule Cosine), which more rounds would change; its training "
+                    "cannot be extended");
+      args.rounds = wanted;
+    }
     if (ck.position.round > args.rounds)
       throw Error(args.resume + ": this training is complete (" + std::to_string(args.rounds) +
-                  " rounds); its net is in the checkpoint");
+                  " rounds); its net is in the checkpoint, or continue with --rounds N (more "
+                  "than " +
+                  std::to_string(args.rounds) + ")");
     initial_rate = ck.settings.value("initial_rate", ck.optimizer->learning_rate());
     optimizer = std::move(ck.optimizer);
     net = std::move(ck.net);
@@ -321,6 +341,11 @@ void run_train(TrainArgs args, const Given& given) {
         std::to_string(result.next.batch + 1) + "; saved the training state to " + file +
         "; continue with: strata train --resume " + file + " --data ... -o " + args.output};
   }
+  // Without --quiet, the progress lines had the warning already.
+  if (args.quiet && result.diverged_round)
+    for (const RoundRecord& r : result.rounds)
+      if (r.round == result.diverged_round)
+        std::cerr << divergence_warning(r, result.batch_losses.front()) << "\n";
   result.rounds = history;  // with the rounds before a --resume
   const std::string plot = args.loss_plot.empty() ? "" : loss_plot_svg(result);
   save_net(args.output, *net);
@@ -361,9 +386,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "Where to write the trained net (JSON)")
       ->required()
       ->type_name("FILE");
-  cmd->add_option("--rounds", args->rounds, "Training rounds (epochs)")
-      ->capture_default_str()
-      ->check(positive_integer());
+  given.rounds = cmd->add_option("--rounds", args->rounds,
+                                 "Training rounds (epochs); with --resume, more than the "
+                                 "checkpoint's continue a finished training up to these")
+                     ->capture_default_str()
+                     ->check(positive_integer());
   cmd->add_option("--batch-size", args->batch_size, "Examples per update")
       ->capture_default_str()
       ->check(positive_integer());
@@ -446,16 +473,17 @@ void add_train_command(CLI::App& app) {
       "  strata train net.json --data x.npy --targets y.npy --loss MeanSquared -o trained.json\n"
       "  strata train net.json --data train.csv --checkpoint ck.json -o trained.json\n"
       "  strata train --resume ck.json --data train.csv -o trained.json\n"
+      "  strata train --resume ck.json --rounds 40 --data train.csv -o longer.json\n"
       "  strata train net.json --data few.csv --freeze 'conv*,norm*' -o tuned.json\n"
       "  strata train net.json --data few.csv --learning-rate-multipliers 'fc=1,_=0' -o "
       "tuned.json\n\n"
       "SIGINT (Ctrl-C) or SIGTERM stops training after the current batch, saves the\n"
       "state to --checkpoint (or OUT.checkpoint.json) and exits with code 130;\n"
       "--resume then reaches the same net as a training that was never stopped.");
-  for (const char* name : {"--rounds", "--batch-size", "--method", "--learning-rate", "--momentum",
-                           "--l2", "--gradient-clipping", "--schedule", "--step-size", "--gamma",
-                           "--loss", "--seed", "--no-shuffle", "--validation-split",
-                           "--input-scale", "--learning-rate-multipliers", "--freeze"})
+  for (const char* name :
+       {"--batch-size", "--method", "--learning-rate", "--momentum", "--l2", "--gradient-clipping",
+        "--schedule", "--step-size", "--gamma", "--loss", "--seed", "--no-shuffle",
+        "--validation-split", "--input-scale", "--learning-rate-multipliers", "--freeze"})
     given.resumable.push_back(cmd->get_option(name));
   cmd->callback([args, given] { run_train(*args, given); });
 }

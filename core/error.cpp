@@ -39,7 +39,19 @@ std::string one_line(std::string text) {
 Error::Error(std::string message) : message_(one_line(std::move(message))), full_(message_) {}
 
 Error& Error::add_context(const std::string& context) {
-  if (!context.empty()) full_ = one_line(context) + ": " + full_;
+  if (context.empty()) return *this;
+  const std::string outer = one_line(context);
+  // "layers[0].Gamma" around "Gamma: expected …" names Gamma once.
+  const size_t colon = full_.find(": ");
+  if (colon != std::string::npos && colon > 0 && colon <= outer.size()) {
+    const size_t before = outer.size() - colon;
+    if (outer.compare(before, colon, full_, 0, colon) == 0 &&
+        (before == 0 || outer[before - 1] == '.' || outer[before - 1] == '/')) {
+      full_ = outer + full_.substr(colon);
+      return *this;
+    }
+  }
+  full_ = outer + ": " + full_;
   return *this;
 }
 

@@ -20,7 +20,10 @@ class Error : public std::exception {
   const std::string& message() const { return message_; }
 
   // Adds an outer context ("conv1 (ConvolutionLayer)", "net.json"); returns
-  // *this so that a catch block can `throw e.add_context(...)`.
+  // *this so that a catch block can `throw e.add_context(...)`. A context
+  // that ends with the name the message starts with says it once:
+  // "layers[0].Gamma" around "Gamma: expected [2]" is "layers[0].Gamma:
+  // expected [2]" (also after '/', and when they are equal).
   Error& add_context(const std::string& context);
 
  private:

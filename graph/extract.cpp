@@ -107,11 +107,7 @@ Tensor NetExtract(const Layer& net, std::string_view path) {
 }
 
 const Layer& NetExtractLayer(const Layer& net, std::string_view path) {
-  return NetExtractLayer(const_cast<Layer&>(net), path);
-}
-
-Layer& NetExtractLayer(Layer& net, std::string_view path) {
-  const Found f = resolve(net, path);
+  const Found f = resolve(const_cast<Layer&>(net), path);
   if (f.kind != Kind::Layer) throw Error("\"" + std::string(path) + "\" is not a layer");
   return *f.layer;
 }

@@ -29,9 +29,10 @@ NetPathKind net_path_kind(const Layer& net, std::string_view path);
 // option, or an array that is still Automatic.
 Tensor NetExtract(const Layer& net, std::string_view path);
 
-// The layer at `path`.
+// The layer at `path`, const: an option set on a layer inside a net would
+// leave the net's other shapes and the layer's arrays out of date, so options
+// change through NetSetOption (graph/surgery.hpp), which infers again.
 const Layer& NetExtractLayer(const Layer& net, std::string_view path);
-Layer& NetExtractLayer(Layer& net, std::string_view path);
 
 // The value of the option at `path` ("norm1/Epsilon").
 nlohmann::json NetExtractOption(const Layer& net, std::string_view path);

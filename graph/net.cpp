@@ -5,7 +5,10 @@
 #include <queue>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
+#include "layers/registry.hpp"
 
 namespace strata {
 
@@ -51,7 +54,80 @@ std::string some_names(const std::vector<const std::string*>& names) {
   return s;
 }
 
+// A copy of a layer that knows only what its type, options and arrays say,
+// none of the shapes that connections told it; null for a nested net.
+std::unique_ptr<Layer> standalone(const Layer& layer) {
+  if (dynamic_cast<const Net*>(&layer)) return nullptr;
+  try {
+    auto fresh = make_layer(layer.type());
+    if (layer.variadic_inputs()) fresh->set_input_count(layer.inputs().size());
+    const nlohmann::json options = layer.options();
+    for (const auto& [key, value] : options.items())
+      fresh->set_option(key, value);
+    for (const auto& slot : layer.arrays())
+      if (slot.value) fresh->set_array(slot.name, *slot.value);
+    return fresh;
+  } catch (const Error&) {
+    return nullptr;
+  }
+}
+
+// What output q of `layer` is on its own, given only the ranks of its
+// inputs; unknown when that cannot be told.
+Shape standalone_output(const Layer& layer, size_t q) {
+  auto fresh = standalone(layer);
+  if (!fresh) return {};
+  try {
+    for (size_t i = 0; i < layer.inputs().size(); ++i)
+      if (layer.inputs()[i].shape.rank_known())
+        fresh->constrain_input(i, Shape::of_rank(layer.inputs()[i].shape.rank()));
+    fresh->infer_shapes();
+  } catch (const Error&) {
+    return {};
+  }
+  return fresh->outputs()[q].shape;
+}
+
+// What `layer` on its own expects of its input p, of rank `rank`.
+Shape standalone_input(const Layer& layer, size_t p, size_t rank) {
+  auto fresh = standalone(layer);
+  if (!fresh) return {};
+  try {
+    fresh->constrain_input(p, Shape::of_rank(rank));
+    fresh->infer_shapes();
+  } catch (const Error&) {
+    return {};
+  }
+  return fresh->inputs()[p].shape;
+}
+
 }  // namespace
+
+std::string Net::blame_connection(size_t k) const {
+  // One connection between two layers, checked with each end on its own.
+  auto check = [&](size_t from, size_t port, size_t to, size_t to_port) -> std::string {
+    const Layer& a = *nodes_[from].layer;
+    const Layer& b = *nodes_[to].layer;
+    const Shape& at = b.inputs()[to_port].shape;
+    if (!at.rank_known()) return {};
+    const Shape gives = standalone_output(a, port);
+    const Shape expects = standalone_input(b, to_port, at.rank());
+    if (merge(gives, expects)) return {};
+    return nodes_[to].name + "." + b.inputs()[to_port].name + " expects " + expects.to_string() +
+           ", but " + nodes_[from].name + "." + a.outputs()[port].name + " gives " +
+           gives.to_string();
+  };
+  for (size_t m : consumers_[k])
+    for (size_t p = 0; p < nodes_[m].sources.size(); ++p)
+      if (nodes_[m].sources[p].node == k)
+        if (auto blame = check(k, nodes_[m].sources[p].port, m, p); !blame.empty()) return blame;
+  for (size_t p = 0; p < nodes_[k].sources.size(); ++p) {
+    const Source& s = nodes_[k].sources[p];
+    if (s.node == kNetPort) continue;
+    if (auto blame = check(s.node, s.port, k, p); !blame.empty()) return blame;
+  }
+  return {};
+}
 
 Net::Net(std::vector<Port> inputs, std::vector<Port> outputs)
     : Layer(std::move(inputs), std::move(outputs)) {}
@@ -239,7 +315,11 @@ void Net::infer() {
     try {
       return n.layer->infer_shapes();
     } catch (Error& e) {
-      // The conflict came with the connected shapes: say where they came from.
+      // The conflict came with the connected shapes. When two connected
+      // layers disagree on their own, blame that connection, whichever way
+      // the shapes flowed to reveal it (from a declared Input or back from
+      // a later layer); else say where the shapes came from.
+      if (const std::string blame = blame_connection(k); !blame.empty()) throw Error(blame);
       std::string from;
       for (size_t p = 0; p < n.sources.size(); ++p)
         from += std::string(from.empty() ? "" : "; ") + n.name + "." + n.layer->inputs()[p].name +

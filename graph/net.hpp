@@ -53,6 +53,9 @@ class Net : public Layer {
 
   size_t size() const { return nodes_.size(); }
   const Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
+  // The mutable form is for arrays' values (initializers, optimizers): an
+  // option changes through NetSetOption (graph/surgery.hpp), which infers the
+  // net's shapes again.
   Layer& layer(size_t i) { return *nodes_.at(i).layer; }
   const std::string& layer_name(size_t i) const { return nodes_.at(i).name; }
   // Index of a layer by name; throws an Error listing the names there are.
@@ -117,6 +120,11 @@ class Net : public Layer {
 
  private:
   std::string describe_source(const Source& s) const;
+  // After layer k failed to infer: "b.Input expects [16, ?, ?], but a.Output
+  // gives [8, ?, ?]" for a connection to or from it whose ends, each on its
+  // own (its options and arrays, the connection's rank), disagree; empty
+  // when none does.
+  std::string blame_connection(size_t k) const;
   const Shape& source_shape(const Source& s) const;
   void check_class_labels(const std::vector<std::string>& labels) const;
   // Merges the shapes at both ends of a connection into input `to_port` of

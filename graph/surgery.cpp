@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "graph/extract.hpp"
 #include "graph/net_graph.hpp"
 #include "layers/registry.hpp"
 
@@ -268,6 +269,30 @@ std::unique_ptr<Layer> NetReplacePart(const Layer& layer, std::string_view path,
   } catch (Error& e) {
     throw e.add_context("NetReplacePart \"" + std::string(path) + "\"");
   }
+}
+
+std::unique_ptr<Layer> NetSetOption(const Layer& net, std::string_view path,
+                                    const nlohmann::json& value, SurgeryNotes* notes) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos)
+    throw Error("\"" + std::string(path) + "\": expected LAYER/OPTION, as \"l1/Size\"");
+  const std::string_view where = path.substr(0, slash);
+  const std::string key(path.substr(slash + 1));
+  if (net_path_kind(net, path) != NetPathKind::Option)
+    throw Error("\"" + std::string(path) + "\" is not an option");
+  auto changed = NetExtractLayer(net, where).clone();
+  try {
+    changed->set_option(key, value);
+  } catch (Error& e) {
+    throw e.add_context(std::string(where));
+  }
+  return NetReplacePart(net, where, *changed, notes);
+}
+
+NetChain NetSetOption(const NetChain& net, std::string_view path, const nlohmann::json& value,
+                      SurgeryNotes* notes) {
+  auto made = NetSetOption(static_cast<const Layer&>(net), path, value, notes);
+  return std::move(dynamic_cast<NetChain&>(*made));
 }
 
 }  // namespace strata

@@ -4,7 +4,8 @@
 //
 //   NetChain body = NetDrop(trained, -2);                    // all but the last two
 //   NetChain tuned = NetAppend(body, {{"head", LinearLayer(5)}, SoftmaxLayer()});
-//   NetChain wider = NetReplacePart(tuned, "head", LinearLayer(7), &notes);
+//   auto wider = NetReplacePart(tuned, "head", LinearLayer(7), &notes);
+//   tuned = NetSetOption(tuned, "head/Size", 7, &notes);    // the same, by option
 //
 // Every layer is rebuilt from its type and options, so its port shapes are
 // inferred afresh, and then given its arrays back. An array that no longer
@@ -22,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,5 +55,17 @@ std::unique_ptr<Layer> NetReplacePart(const Layer& net, std::string_view path, c
 // An array that does not fit its own layer is an Error naming the path.
 std::unique_ptr<Layer> NetReplacePart(const Layer& net, std::string_view path, Tensor value,
                                       SurgeryNotes* notes = nullptr);
+
+// The net with the option at `path` ("l1/Size", "block1/norm/Epsilon") set
+// to `value`: the layer is rebuilt with it, as NetReplacePart does, so shapes
+// are inferred again and arrays that no longer fit are made Automatic, with a
+// note. This is how an option of a layer inside a net changes: NetExtractLayer
+// gives a const layer, since setting an option on a layer in place would
+// leave the rest of the net with the shapes of the old one. A bad value is an
+// Error naming the path.
+std::unique_ptr<Layer> NetSetOption(const Layer& net, std::string_view path,
+                                    const nlohmann::json& value, SurgeryNotes* notes = nullptr);
+NetChain NetSetOption(const NetChain& net, std::string_view path, const nlohmann::json& value,
+                      SurgeryNotes* notes = nullptr);
 
 }  // namespace strata

@@ -1,5 +1,6 @@
 #include "layers/layer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -359,8 +360,13 @@ double Number::read(const nlohmann::json& value, const std::string& key) const {
 }
 
 void Number::check(double value, const std::string& key) const {
-  if (!std::isfinite(value) || !valid(value))
-    throw Error(key + ": expected " + expected + ", got " + std::to_string(value));
+  if (!std::isfinite(value) || !valid(value)) {
+    // The shortest text that reads back as the same double: -1e-09, not
+    // std::to_string's "-0.000000".
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof(text), value).ptr;
+    throw Error(key + ": expected " + expected + ", got " + std::string(text, end));
+  }
 }
 
 bool Boolean::read(const nlohmann::json& value, const std::string& key) const {

@@ -1,5 +1,6 @@
 #include "serialization/net_json.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.hpp"
@@ -214,12 +215,21 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
   std::set<std::string> arrays;
   for (const auto& a : layer->arrays())
     arrays.insert(a.name);
+  const std::vector<std::string> option_keys = layer->option_keys();
+  auto is_option = [&](const std::string& key) {
+    return std::find(option_keys.begin(), option_keys.end(), key) != option_keys.end();
+  };
   // Options first (they decide which arrays exist and their shapes), then arrays.
   // A key that names both an option and an array (ConvolutionLayer's Biases)
-  // is the option when its value is not a tensor object.
+  // is the option when its value is not a tensor object; a key that names
+  // only an array is the array, however it is written (so that "Biases": [1,
+  // 2, 3] is a wrongly written array, not an unknown option).
   auto is_array = [&](const std::string& key, const json& value) {
-    return arrays.count(key) && value.is_object();
+    return arrays.count(key) && (value.is_object() || !is_option(key));
   };
+  // The JSON path of a key of this layer, its name said once:
+  // "layers[0] (conv1).KernelSize".
+  auto at_key = [&](const std::string& key) { return where.empty() ? key : ctx + "." + key; };
   for (const auto& [key, value] : j.items()) {
     if (key == "type" || key == "name" || key == "Input" || key == "Output" ||
         extra_keys.count(key) || is_array(key, value))
@@ -227,38 +237,37 @@ std::unique_ptr<Layer> layer_from_json(const json& j, const std::string& where, 
     try {
       layer->set_option(key, value);
     } catch (Error& e) {
-      // An option's own message starts with its key: make that the JSON path.
-      if (e.message().rfind(key + ":", 0) == 0) throw Error(ctx + ": " + prefix + e.message());
-      throw e.add_context(ctx);
+      // An option's own message starts with its key: that becomes the path.
+      throw e.add_context(e.message().rfind(key + ":", 0) == 0 ? at_key(key) : ctx);
     }
   }
   try {
     if (j.contains("Input"))
-      layer->constrain_input(0, shape_from_json(j["Input"], prefix + "Input"));
+      layer->constrain_input(0, shape_from_json(j["Input"], at_key("Input")));
     if (j.contains("Output"))
-      layer->constrain_output(0, shape_from_json(j["Output"], prefix + "Output"));
+      layer->constrain_output(0, shape_from_json(j["Output"], at_key("Output")));
     layer->infer_shapes();
-    for (const auto& a : layer->arrays()) {
-      const std::string name = a.name;
-      if (!j.contains(name) || !is_array(name, j[name])) continue;
-      // Options may have removed the array (Biases: false) — then it is unknown.
-      Tensor value = tensor_from_json(j[name], prefix + name);
-      try {
-        layer->set_array(name, std::move(value));
-      } catch (Error& e) {
-        throw e.add_context(prefix + name);
-      }
-    }
-    for (const auto& key : arrays)
-      if (j.contains(key) && is_array(key, j[key])) {
-        bool still = false;
-        for (const auto& a : layer->arrays())
-          still |= a.name == key;
-        if (!still) throw Error(prefix + key + ": this layer has no such array with these options");
-      }
   } catch (Error& e) {
-    throw e.add_context(describe(at, j));
+    throw e.add_context(!where.empty() && e.message().rfind(at_key(""), 0) == 0 ? "" : ctx);
   }
+  for (const auto& a : layer->arrays()) {
+    const std::string name = a.name;
+    if (!j.contains(name) || !is_array(name, j[name])) continue;
+    // Options may have removed the array (Biases: false) — then it is unknown.
+    Tensor value = tensor_from_json(j[name], at_key(name));
+    try {
+      layer->set_array(name, std::move(value));
+    } catch (Error& e) {
+      throw e.add_context(at_key(name));
+    }
+  }
+  for (const auto& key : arrays)
+    if (j.contains(key) && is_array(key, j[key])) {
+      bool still = false;
+      for (const auto& a : layer->arrays())
+        still |= a.name == key;
+      if (!still) throw Error(at_key(key) + ": this layer has no such array with these options");
+    }
   return layer;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -314,6 +315,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       record.validation_accuracy = ev.accuracy;
       observers.validation_done(record);
     }
+    if (!result.diverged_round && loss_diverged(result.batch_losses.front(), record.loss))
+      result.diverged_round = round;
     result.rounds.push_back(record);
     observers.round_ended(record);
     if (observers.stopping()) result.stopped = true;
@@ -322,6 +325,27 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   result.examples_per_second = trained_examples / std::max(training_seconds, 1e-9);
   observers.training_ended(result);
   return result;
+}
+
+namespace {
+
+std::string significant(double v, int digits = 6) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.*g", digits, v);
+  return text;
+}
+
+}  // namespace
+
+bool loss_diverged(double start_loss, double round_loss) {
+  return start_loss > 0 && round_loss > kDivergenceFactor * start_loss;
+}
+
+std::string divergence_warning(const RoundRecord& round, double start_loss) {
+  return "warning: round " + std::to_string(round.round) + ": loss " + significant(round.loss) +
+         " is " + significant(round.loss / start_loss, 3) + " times the first batch's (" +
+         significant(start_loss) +
+         "); the learning rate is likely too large: try a smaller one (--learning-rate)";
 }
 
 }  // namespace strata

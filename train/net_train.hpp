@@ -68,7 +68,22 @@ struct TrainResult {
   // where to resume.
   bool stopped = false;
   TrainPosition next;
+  // The first round whose loss diverged (see loss_diverged), 0 when none
+  // did: the training ran, but its net is likely useless.
+  int diverged_round = 0;
 };
+
+// A round's mean loss has diverged when it is more than 10 times the loss of
+// the first batch trained (the net as it was given): so far above its start
+// that the learning rate is almost surely too large. (A NaN or infinite loss
+// is an Error instead.) 10 leaves room for the noise of small batches and
+// for a first round that overshoots before it settles.
+constexpr double kDivergenceFactor = 10;
+bool loss_diverged(double start_loss, double round_loss);
+// The one-line warning for such a round, as TerminalProgress writes it:
+//   warning: round 2: loss 58.2244 is 52.9 times the first batch's (1.1008);
+//   the learning rate is likely too large: try a smaller one (--learning-rate)
+std::string divergence_warning(const RoundRecord& round, double start_loss);
 
 class TrainObserver;  // train/observer.hpp
 
@@ -93,35 +108,23 @@ class RoundSchedule {
   std::function<double(int, double)> f_;
 };
 
+// In the order users set them, so that designated initializers read
+// naturally: sizes, the seed, the learning rate, the loss and validation,
+// then how training reports and where it starts.
+//   NetTrain(net, data, {.batch_size = 16, .rounds = 20, .seed = 1,
+//                        .schedule = LearningRateSchedule::cosine(0.05, 20),
+//                        .validation = test, .quiet = true}, sgd);
 struct TrainOptions {
   int64_t batch_size = 64;
   int rounds = 10;
-  // The loss; unset: CrossEntropy for a net ending in SoftmaxLayer, else
-  // MeanSquared (the Wolfram default).
-  std::optional<LossFunction> loss{};
-  // Reshuffle the examples every round (seeded).
-  bool shuffle = true;
   // Seeds initialization of Automatic arrays, shuffling, dropout and the
   // validation split: the same seed and data give a bit-identical net.
   uint64_t seed = 0;
-  // A separate validation set, or a fraction (0 < f < 1) of the data held out
-  // (a seeded random choice of examples).
-  std::optional<Dataset> validation{};
-  double validation_split = 0;
+  // Reshuffle the examples every round (seeded).
+  bool shuffle = true;
   // The learning rate of each round (see RoundSchedule); unset keeps the
   // optimizer's rate.
   RoundSchedule schedule{};
-  // No progress: without an observer, NetTrain writes one line per round
-  // through spdlog and a progress bar on a terminal (TerminalProgress).
-  bool quiet = false;
-  // Called after every round (for checkpoints); return false to stop.
-  std::function<bool(const RoundRecord&)> on_round{};
-  // Checked after every batch: when it becomes true, training stops after
-  // that batch (for SIGINT). The result says where to resume.
-  const std::atomic<bool>* stop = nullptr;
-  // Told of every batch and round, and may stop the training
-  // (train/observer.hpp); replaces the default TerminalProgress. Not owned.
-  TrainObserver* observer = nullptr;
   // Learning-rate multipliers by path, first match wins, the rest 1
   // (Wolfram's LearningRateMultipliers; train/learning_rate_multipliers.hpp):
   // {{"conv*", 0}, {"head", 2}} or {{"head", 1}, {"_", 0}}. 0 freezes: the
@@ -132,6 +135,24 @@ struct TrainOptions {
   // training, as a PyTorch module with requires_grad off does). A pattern
   // that matches no array is an Error naming it.
   LearningRateMultipliers learning_rate_multipliers{};
+  // The loss; unset: CrossEntropy for a net ending in SoftmaxLayer, else
+  // MeanSquared (the Wolfram default).
+  std::optional<LossFunction> loss{};
+  // A separate validation set, or a fraction (0 < f < 1) of the data held out
+  // (a seeded random choice of examples).
+  std::optional<Dataset> validation{};
+  double validation_split = 0;
+  // No progress: without an observer, NetTrain writes one line per round
+  // through spdlog and a progress bar on a terminal (TerminalProgress).
+  bool quiet = false;
+  // Told of every batch and round, and may stop the training
+  // (train/observer.hpp); replaces the default TerminalProgress. Not owned.
+  TrainObserver* observer = nullptr;
+  // Called after every round (for checkpoints); return false to stop.
+  std::function<bool(const RoundRecord&)> on_round{};
+  // Checked after every batch: when it becomes true, training stops after
+  // that batch (for SIGINT). The result says where to resume.
+  const std::atomic<bool>* stop = nullptr;
   // Where to start: resuming from a checkpoint. Each round's order and each
   // batch's dropout masks depend only on the seed, the round and the batch,
   // so a resumed training (with the net and optimizer state saved at that

@@ -39,9 +39,14 @@ TerminalProgress::TerminalProgress() : bar_(isatty(STDERR_FILENO)) {}
 
 void TerminalProgress::training_started(const TrainPlan& plan) {
   rounds_ = plan.rounds;
+  started_ = warned_ = false;
 }
 
 void TerminalProgress::batch_ended(const BatchReport& b) {
+  if (!started_) {
+    start_loss_ = b.loss;
+    started_ = true;
+  }
   if (bar_) progress_bar(b.round, b.rounds, b.examples_done, b.examples, b.round_seconds);
 }
 
@@ -54,6 +59,10 @@ void TerminalProgress::round_ended(const RoundRecord& record) {
     line += fmt::format("  accuracy {:.2f}%", 100 * *record.validation_accuracy);
   line += fmt::format("  {:.0f} examples/s", record.examples_per_second);
   logger()->info(line);
+  if (!warned_ && started_ && loss_diverged(start_loss_, record.loss)) {
+    logger()->warn(divergence_warning(record, start_loss_));
+    warned_ = true;
+  }
 }
 
 }  // namespace strata

@@ -55,8 +55,8 @@ void train_few(Layer& net, const Dataset& few, const LearningRateMultipliers& mu
            {.batch_size = 10,
             .rounds = 40,
             .seed = 2,
-            .quiet = true,
-            .learning_rate_multipliers = multipliers},
+            .learning_rate_multipliers = multipliers,
+            .quiet = true},
            adam);
 }
 

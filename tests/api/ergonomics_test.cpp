@@ -120,3 +120,23 @@ TEST_CASE("NetTrain takes a LearningRateSchedule as it is, and a temporary optim
   const auto fn = rates([](int round, double rate) { return rate / round; });
   CHECK(fn[2] == doctest::Approx(0.4 / 3));
 }
+
+TEST_CASE("TrainOptions' designated initializers go in the order users set them") {
+  // This compiles only with the fields declared in this order (a designated
+  // initializer must follow it): sizes, seed, the learning rate, the loss
+  // and validation, then reporting.
+  Dataset data{Tensor::from({{1, 0}, {0, 1}, {1, 1}, {0, 0}}), Tensor::from({1, 0, 1, 0})};
+  const TrainOptions o{.batch_size = 2,
+                       .rounds = 2,
+                       .seed = 3,
+                       .shuffle = false,
+                       .schedule = LearningRateSchedule::cosine(0.1, 2),
+                       .learning_rate_multipliers = {{"1", 1}},
+                       .loss = LossFunction::MeanSquared,
+                       .validation = data,
+                       .quiet = true};
+  NetChain net({LinearLayer(1)}, Input({2}));
+  const TrainResult r = NetTrain(net, data, o, SGD(0.1));
+  REQUIRE(r.rounds.size() == 2);
+  CHECK(r.rounds[0].validation_loss.has_value());
+}

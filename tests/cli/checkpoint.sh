@@ -42,9 +42,18 @@ cmp -s full.json resumed.json || fail "the resumed training differs from the uni
 ok train "$NET" "${ARGS[@]}" --rounds 3 --checkpoint ck.json --quiet -o three.json
 grep -q '"position":{"batch":0,"round":4}' ck.json || fail "ck.json is not at round 4"
 fails train --resume ck.json --data "$IRIS" -o again.json
-err_has "ck.json: this training is complete (3 rounds)"
+err_has "ck.json: this training is complete (3 rounds)" "continue with --rounds N (more than 3)"
 # The settings come from the checkpoint; the net too.
 ok train "$NET" "${ARGS[@]}" --rounds 6 --checkpoint ck6.json --quiet -o six.json
+# --rounds continues a finished training: 3 then 3 more is the 6-round net.
+ok train --resume ck.json --rounds 6 --data "$IRIS" --quiet -o three_more.json
+out_has "for 6 rounds"
+cmp -s six.json three_more.json || fail "3 rounds resumed to 6 differ from 6 rounds in one run"
+fails train --resume ck6.json --rounds 5 --data "$IRIS" -o again.json
+err_has "--rounds 5: ck6.json has 6 rounds trained already"
+ok train "$NET" "${ARGS[@]}" --rounds 2 --schedule Cosine --checkpoint cos.json --quiet -o cos.json.net
+fails train --resume cos.json --rounds 4 --data "$IRIS" -o again.json
+err_has "--rounds 4: cos.json decays the learning rate over 2 rounds (--schedule Cosine)"
 fails train --resume ck.json --data "$IRIS" --learning-rate 0.1 -o again.json
 err_has "--learning-rate: with --resume the training's settings come from the checkpoint"
 fails train "$NET" --resume ck.json --data "$IRIS" -o again.json

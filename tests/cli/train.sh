@@ -82,3 +82,17 @@ for seed in 1 2; do
 done
 cmp -s fixed1.json fixed2.json || fail "--no-shuffle: the seed changed the result"
 ! cmp -s shuffled1.json shuffled2.json || fail "shuffling: the seed did not change the result"
+
+# A loss that diverges: one warning line naming the round and the loss
+# against its start, also with --quiet; none for a calm training.
+ok train "$NET" --data "$IRIS" --learning-rate 50 --rounds 10 -o wild.json
+[[ $(grep -c '^warning: ' err) -eq 1 ]] || fail "expected one divergence warning: $(cat err)"
+err_has "warning: round 1: loss 33.7546 is " "times the first batch's" \
+  "the learning rate is likely too large: try a smaller one (--learning-rate)"
+ok train "$NET" --data "$IRIS" --learning-rate 50 --rounds 10 --quiet -o wild.json
+[[ $(wc -l <err) -eq 1 ]] || fail "--quiet: expected the warning alone: $(cat err)"
+err_has "warning: round 1: loss 33.7546"
+[[ -s wild.json ]] || fail "a diverged training still writes its net"
+ok train "$NET" --data "$IRIS" --learning-rate 0.05 --rounds 10 -o calm.json
+! grep -q '^warning' err || fail "a calm training was warned: $(cat err)"
+

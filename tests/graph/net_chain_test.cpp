@@ -37,11 +37,15 @@ TEST_CASE("NetChain conflicts name both layers") {
   InstanceNormalizationLayer a, b;
   a.set_array("Gamma", Tensor({8}, 1.0f));
   b.set_array("Gamma", Tensor({16}, 1.0f));
-  CHECK_THROWS_WITH_AS(
-      NetChain({{"norm1", a}, {"norm2", b}}, Input(Shape::of_rank(3))),
-      "NetChain: norm2 (InstanceNormalizationLayer): Gamma: expected [8] (one per Input "
-      "channel), but it is [16] (norm2.Input is [8, ?, ?] from norm1.Output)",
-      Error);
+  const char* conflict =
+      "NetChain: norm2.Input expects [16, ?, ?], but norm1.Output gives [8, ?, ?]";
+  CHECK_THROWS_WITH_AS(NetChain({{"norm1", a}, {"norm2", b}}, Input(Shape::of_rank(3))), conflict,
+                       Error);
+  CHECK_THROWS_WITH_AS(NetChain({{"norm1", a}, {"norm2", b}}, Input({8, 4, 4})), conflict, Error);
+  // The same pair when the shapes flow back from the later layer instead.
+  InstanceNormalizationLayer b3 = b;
+  b3.constrain_input(0, Shape::of_rank(3));
+  CHECK_THROWS_WITH_AS(NetChain({{"norm1", a}, {"norm2", b3}}), conflict, Error);
   CHECK_THROWS_WITH_AS(NetChain({{"norm1", a}}, Input({4, 2, 2})),
                        doctest::Contains("(norm1.Input is [4, 2, 2] from #Input)"), Error);
   // Once a layer knows its input rank, a conflict is reported on the connection.

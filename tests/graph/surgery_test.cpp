@@ -12,6 +12,7 @@
 #include "layers/linear.hpp"
 #include "layers/softmax.hpp"
 #include "layers/total.hpp"
+#include "serialization/net_json.hpp"
 #include "train/initialize.hpp"
 
 using namespace strata;
@@ -148,4 +149,40 @@ TEST_CASE("NetExtract by position also for named layers, and port shapes") {
   CHECK(NetExtractPortShape(net, "Output") == Shape{10});
   CHECK_THROWS_WITH_AS(NetExtract(net, "conv1/Output"), doctest::Contains("is a port"), Error);
   CHECK_THROWS_WITH_AS(NetExtract(net, "7/Biases"), doctest::Contains("no \"7\""), Error);
+}
+
+TEST_CASE("NetSetOption infers again and makes arrays that no longer fit Automatic") {
+  // NetExtractLayer's handle cannot change an option in place.
+  static_assert(std::is_const_v<
+                std::remove_reference_t<decltype(NetExtractLayer(std::declval<NetChain&>(), ""))>>);
+  NetChain net({{"l1", LinearLayer(8)}, {"l2", LinearLayer(3)}}, Input({4}));
+  NetInitialize(net, {.seed = 1});
+  SurgeryNotes notes;
+  NetChain wider = NetSetOption(net, "l1/Size", 9, &notes);
+  CHECK(NetExtractOption(wider, "l1/Size") == 9);
+  CHECK(NetExtractPortShape(wider, "l1/Output") == Shape{9});
+  CHECK(wider.missing_arrays() ==
+        std::vector<std::string>{"l1/Weights", "l1/Biases", "l2/Weights"});
+  CHECK(contains(notes, "l1/Weights: [8, 4] no longer fits"));
+  CHECK(contains(notes, "l2/Weights: [3, 8] no longer fits"));
+  CHECK(NetExtract(wider, "l2/Biases") == NetExtract(net, "l2/Biases"));
+  // What it writes, it reads back.
+  NetInitialize(wider, {.seed = 2});
+  auto again = net_from_json(net_to_json(wider));
+  CHECK(NetExtract(*again, "l1/Weights").shape() == Dims{9, 4});
+  // The original is untouched.
+  CHECK(NetExtractOption(net, "l1/Size") == 8);
+
+  // An option that does not affect shapes keeps every array.
+  NetChain normed({{"conv", ConvolutionLayer(2, {3, 3})}, {"norm", InstanceNormalizationLayer()}},
+                  Input({1, 5, 5}));
+  NetInitialize(normed, {.seed = 1});
+  auto eps = NetSetOption(static_cast<const Layer&>(normed), "norm/Epsilon", 0.01);
+  CHECK(NetExtractOption(*eps, "norm/Epsilon") == 0.01);
+  CHECK(eps->missing_arrays().empty());
+  CHECK_THROWS_WITH_AS(NetSetOption(net, "l1/Size", 0), doctest::Contains("l1: Size: expected"),
+                       Error);
+  CHECK_THROWS_WITH_AS(NetSetOption(net, "l1/Weights", 3), doctest::Contains("is not an option"),
+                       Error);
+  CHECK_THROWS_WITH_AS(NetSetOption(net, "l1/Sise", 3), doctest::Contains("no \"Sise\" in"), Error);
 }

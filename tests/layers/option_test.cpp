@@ -91,9 +91,8 @@ TEST_CASE("options: a declared check serves JSON and the C++ setter alike") {
   layer.factor(-2);
   CHECK(layer.options() == nlohmann::json{{"Factor", -2.0}});
   CHECK_THROWS_WITH_AS(layer.set_option("Factor", 0),
-                       "Factor: expected a number other than 0, got 0.000000", Error);
-  CHECK_THROWS_WITH_AS(layer.factor(0), "Factor: expected a number other than 0, got 0.000000",
-                       Error);
+                       "Factor: expected a number other than 0, got 0", Error);
+  CHECK_THROWS_WITH_AS(layer.factor(0), "Factor: expected a number other than 0, got 0", Error);
   CHECK_THROWS_WITH_AS(layer.set_option("Factor", "big"), "Factor: expected a number, got \"big\"",
                        Error);
   CHECK(layer.factor() == -2);  // a refused value changes nothing

@@ -147,7 +147,22 @@ TEST_CASE("bad net files get errors naming the file, the JSON path and the probl
         doctest::Contains("net.json: layers[0] (soft): unknown option \"Axis\""));
   CHECK(error_of(chain_with(
             R"({"type": "ConvolutionLayer", "OutputChannels": 2, "KernelSize": "three"})")) ==
-        doctest::Contains("net.json: layers[0]: layers[0].KernelSize:"));
+        "net.json: layers[0].KernelSize: expected an integer or a list of integers, got \"three\"");
+  // Each name once: the layer's path and name, then the key.
+  CHECK(
+      error_of(chain_with(
+          R"({"type": "ConvolutionLayer", "name": "c", "OutputChannels": -2, "KernelSize": 3})")) ==
+      "net.json: layers[0] (c).OutputChannels: expected an integer of at least 1, got -2");
+  CHECK(error_of(chain_with(R"({"type": "InstanceNormalizationLayer", "name": "n",
+                                 "Input": [2, 4, 4], "Gamma": {"shape": [3], "data": [1, 2, 3]}})")) ==
+        "net.json: layers[0] (n).Gamma: expected shape [2], got [3]");
+  // Numbers in shortest round-trip form, not std::to_string's "-0.000000".
+  CHECK(error_of(chain_with(R"({"type": "InstanceNormalizationLayer", "Epsilon": -1e-9})")) ==
+        "net.json: layers[0].Epsilon: expected a positive number, got -1e-09");
+  // An array written wrongly is not an unknown option.
+  CHECK(error_of(chain_with(R"({"type": "LinearLayer", "Size": 3, "Biases": [1, 2, 3]})", "[3]")) ==
+        "net.json: layers[0].Biases: expected a tensor {\"shape\": [...], \"data\": [...]}, got "
+        "array [1,2,3]");
   CHECK(
       error_of(
           R"({"format": "strata-net", "version": 1, "type": "NetChain", "Inputs": [1], "layers": []})") ==

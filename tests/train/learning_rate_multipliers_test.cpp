@@ -87,8 +87,8 @@ TEST_CASE("frozen arrays are bit-identical after training (SGD with momentum and
     NetTrain(net, small_data(),
              {.batch_size = 4,
               .rounds = 3,
-              .quiet = true,
-              .learning_rate_multipliers = {{"conv1", 0}, {"norm1/Gamma", 0}}},
+              .learning_rate_multipliers = {{"conv1", 0}, {"norm1/Gamma", 0}},
+              .quiet = true},
              *optimizer);
     CHECK(same_bits(NetExtract(net, "conv1/Weights"), conv_w));
     CHECK(same_bits(NetExtract(net, "conv1/Biases"), conv_b));
@@ -107,7 +107,7 @@ TEST_CASE("a learning-rate multiplier of 2 makes the first SGD step twice as lon
     SGD sgd(0.1);
     NetTrain(
         net, small_data(),
-        {.batch_size = 12, .rounds = 1, .quiet = true, .learning_rate_multipliers = {{"fc", r}}},
+        {.batch_size = 12, .rounds = 1, .learning_rate_multipliers = {{"fc", r}}, .quiet = true},
         sgd);
     Tensor d = NetExtract(net, "fc/Weights");
     for (int64_t i = 0; i < d.size(); ++i)
@@ -188,7 +188,7 @@ TEST_CASE("NetTrain names a pattern that matches nothing") {
   NetChain net = small_net();
   CHECK_THROWS_WITH_AS(
       NetTrain(net, small_data(),
-               {.rounds = 1, .quiet = true, .learning_rate_multipliers = {{"cnov1", 0}}}),
+               {.rounds = 1, .learning_rate_multipliers = {{"cnov1", 0}}, .quiet = true}),
       doctest::Contains("\"cnov1\" matches no array"), Error);
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("a frozen BatchNormalizationLayer keeps its moving statistics") {
     const Tensor gamma = NetExtract(net, "bn/Gamma");
     NetTrain(
         net, small_data(),
-        {.batch_size = 4, .rounds = 2, .quiet = true, .learning_rate_multipliers = {{"bn", r}}});
+        {.batch_size = 4, .rounds = 2, .learning_rate_multipliers = {{"bn", r}}, .quiet = true});
     CHECK(same_bits(NetExtract(net, "bn/MovingMean"), mean) == (r == 0));
     CHECK(same_bits(NetExtract(net, "bn/MovingVariance"), variance) == (r == 0));
     CHECK(same_bits(NetExtract(net, "bn/Gamma"), gamma) == (r == 0));
@@ -232,7 +232,7 @@ TEST_CASE("backward skips the layers before the first one that trains") {
     NetChain net = small_net();
     CountingFlatten::calls = 0;
     NetTrain(net, small_data(),
-             {.batch_size = 4, .rounds = 1, .quiet = true, .learning_rate_multipliers = rules});
+             {.batch_size = 4, .rounds = 1, .learning_rate_multipliers = rules, .quiet = true});
     CHECK(CountingFlatten::calls == calls);
   }
 }

@@ -170,3 +170,26 @@ TEST_CASE("NetTrain refuses data that does not fit") {
       NetTrain(net, {random_tensor({8, 2}, 1), Tensor({8, 3})}, {.batch_size = 0, .quiet = true}),
       doctest::Contains("BatchSize"), Error);
 }
+
+TEST_CASE("NetTrain flags a loss that diverges far above its start") {
+  auto run = [](double rate) {
+    NetChain net({LinearLayer(6), ElementwiseLayer("Tanh"), LinearLayer(3), SoftmaxLayer()},
+                 Input({4}));
+    Dataset data{random_tensor({40, 4}, 1), Tensor({40})};
+    for (int64_t i = 0; i < 40; ++i)
+      data.targets[i] = static_cast<float>(i % 3);
+    return NetTrain(net, data, {.batch_size = 8, .rounds = 5, .seed = 5, .quiet = true}, SGD(rate));
+  };
+  const TrainResult calm = run(0.05);
+  CHECK(calm.diverged_round == 0);
+  const TrainResult wild = run(500);
+  REQUIRE(wild.diverged_round > 0);
+  const RoundRecord& r = wild.rounds[wild.diverged_round - 1];
+  CHECK(r.loss > 10 * wild.batch_losses.front());
+  const std::string warning = divergence_warning(r, wild.batch_losses.front());
+  CHECK(warning.find("warning: round " + std::to_string(r.round) + ": loss ") == 0);
+  CHECK(warning.find("times the first batch's") != std::string::npos);
+  CHECK(warning.find('\n') == std::string::npos);
+  CHECK(loss_diverged(1.0, 10.5));
+  CHECK_FALSE(loss_diverged(1.0, 9.5));
+}
