@@ -8,6 +8,14 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache, when installed, keeps repeated builds (the four of .ci/run, other
+# checkouts) from compiling the same sources again; paths are taken relative
+# to the checkout so that clones share the cache.
+ifneq ($(shell command -v ccache 2>/dev/null),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
+endif
 PACKAGES = cmake g++ make libeigen3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev doctest-dev \
            libcli11-dev libbenchmark-dev libxml2-utils graphviz \
            libonnx-dev libprotobuf-dev libonnx-testdata
