@@ -79,8 +79,10 @@ Tensor Tensor::reshaped(Dims shape) const {
 }
 
 bool Tensor::operator==(const Tensor& other) const {
+  // memcmp may not be given the null data of an empty tensor.
   return shape_ == other.shape_ &&
-         std::memcmp(data_.data(), other.data_.data(), data_.size() * sizeof(float)) == 0;
+         (data_.empty() ||
+          std::memcmp(data_.data(), other.data_.data(), data_.size() * sizeof(float)) == 0);
 }
 
 void Tensor::fill(float value) {
