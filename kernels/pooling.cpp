@@ -10,14 +10,26 @@ namespace strata::kernels {
 
 namespace {
 
-// The inputs [first, last) of a window along one dimension, padding left out.
+// The inputs first, first + step, … (< last) of a window along one dimension,
+// padding left out; step is the dilation. `count` is the number of the
+// window's positions inside the padded input (Mean's divisor: the kernel
+// size, unless a last window of Rounding "Ceiling" sticks out past the
+// padding after the input).
 struct Span {
-  int64_t first, last;
+  int64_t first, last, step, count;
 };
 
 Span window_span(int64_t o, const WindowGeometry& g, size_t d) {
   const int64_t start = o * g.stride[d] - g.before[d];
-  return {std::max<int64_t>(0, start), std::min(start + g.kernel[d], g.in[d])};
+  const int64_t dil = g.dilation[d], k = g.kernel[d];
+  // The first position at or after 0, the end past the last one before in.
+  const int64_t skip = start < 0 ? (-start + dil - 1) / dil : 0;
+  const int64_t first = start + skip * dil;
+  const int64_t last = std::min(start + (k - 1) * dil + 1, g.in[d]);
+  const int64_t padded_end = g.in[d] + g.after[d];
+  const int64_t count =
+      std::min(k, padded_end > start ? (padded_end - start + dil - 1) / dil : int64_t{0});
+  return {first, std::max(first, last), dil, count};
 }
 
 // Runs fn(output index, d-span, h-span, w-span) for every output position of
@@ -40,7 +52,9 @@ void for_each_window(const WindowGeometry& g, Fn&& fn) {
 bool plain_2d(const WindowGeometry& g) {
   if (g.in[0] != 1 || g.kernel[0] != 1 || g.out[0] != 1) return false;
   for (size_t d = 1; d < 3; ++d)
-    if (g.before[d] != 0 || (g.out[d] - 1) * g.stride[d] + g.kernel[d] > g.in[d]) return false;
+    if (g.dilation[d] != 1 || g.before[d] != 0 ||
+        (g.out[d] - 1) * g.stride[d] + g.kernel[d] > g.in[d])
+      return false;
   return true;
 }
 
@@ -120,8 +134,8 @@ void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y
 // 2q and 2q + 1, whatever the plane.
 bool tiles_2x2(const WindowGeometry& g) {
   return g.in[0] == 1 && g.kernel[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 &&
-         g.stride[1] == 2 && g.stride[2] == 2 && g.before[1] == 0 && g.before[2] == 0 &&
-         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2];
+         g.dilation[1] == 1 && g.dilation[2] == 1 && g.stride[1] == 2 && g.stride[2] == 2 &&
+         g.before[1] == 0 && g.before[2] == 0 && g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2];
 }
 
 bool exact_2x2(const WindowGeometry& g) {
@@ -155,6 +169,12 @@ void sum_pool_2x2_grad(const float* dy, int64_t q0, int64_t q1, int64_t ow, floa
       top[2 * j] = top[2 * j + 1] = bottom[2 * j] = bottom[2 * j + 1] = v;
     }
   }
+}
+
+// Mean: 1 / the window's positions inside the padded input (1 / the kernel
+// size but for a last window of Rounding "Ceiling"); Total: 1.
+float window_scale(bool mean, const Span& sd, const Span& sh, const Span& sw) {
+  return mean ? 1.0f / static_cast<float>(sd.count * sh.count * sw.count) : 1.0f;
 }
 
 // Output rows handed to a thread at a time: about this many output elements.
@@ -208,10 +228,10 @@ void max_pool(const WindowGeometry& g, int64_t planes, const float* xd, float* y
       // NaN wins, as in PyTorch.
       int64_t best = (sd.first * g.in[1] + sh.first) * g.in[2] + sw.first;
       float m = -std::numeric_limits<float>::infinity();
-      for (int64_t id = sd.first; id < sd.last; ++id)
-        for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+      for (int64_t id = sd.first; id < sd.last; id += sd.step)
+        for (int64_t ih = sh.first; ih < sh.last; ih += sh.step) {
           const int64_t row = id * in_hw + ih * g.in[2];
-          for (int64_t iw = sw.first; iw < sw.last; ++iw) {
+          for (int64_t iw = sw.first; iw < sw.last; iw += sw.step) {
             const float v = xp[row + iw];
             if (v > m || std::isnan(v)) {
               m = v;
@@ -238,12 +258,12 @@ void max_pool_grad(const WindowGeometry& g, int64_t planes, const float* dyd, co
   });
 }
 
-void sum_pool(const WindowGeometry& g, int64_t planes, const float* xd, float scale, float* yd) {
+void sum_pool(const WindowGeometry& g, int64_t planes, const float* xd, bool mean, float* yd) {
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t in_hw = g.in[1] * g.in[2];
   if (tiles_2x2(g)) {
     by_row_blocks(g, planes, [&](int64_t q0, int64_t q1, int64_t ow) {
-      sum_pool_2x2(xd, q0, q1, ow, scale, yd);
+      sum_pool_2x2(xd, q0, q1, ow, mean ? 0.25f : 1.0f, yd);
     });
     return;
   }
@@ -255,27 +275,27 @@ void sum_pool(const WindowGeometry& g, int64_t planes, const float* xd, float sc
       // that the sum does not depend on the path (see sum_pool_2x2).
       float s = 0;
       bool first = true;
-      for (int64_t id = sd.first; id < sd.last; ++id)
-        for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+      for (int64_t id = sd.first; id < sd.last; id += sd.step)
+        for (int64_t ih = sh.first; ih < sh.last; ih += sh.step) {
           const float* row = xp + id * in_hw + ih * g.in[2];
           float r = row[sw.first];
-          for (int64_t iw = sw.first + 1; iw < sw.last; ++iw)
+          for (int64_t iw = sw.first + sw.step; iw < sw.last; iw += sw.step)
             r += row[iw];
           s = first ? r : s + r;
           first = false;
         }
-      yp[o] = s * scale;
+      yp[o] = s * window_scale(mean, sd, sh, sw);
     });
   });
 }
 
-void sum_pool_grad(const WindowGeometry& g, int64_t planes, const float* dyd, float scale,
+void sum_pool_grad(const WindowGeometry& g, int64_t planes, const float* dyd, bool mean,
                    float* dxd) {
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t in_hw = g.in[1] * g.in[2];
   if (tiles_2x2(g)) {
     by_row_blocks(g, planes, [&](int64_t q0, int64_t q1, int64_t ow) {
-      sum_pool_2x2_grad(dyd, q0, q1, ow, scale, dxd);
+      sum_pool_2x2_grad(dyd, q0, q1, ow, mean ? 0.25f : 1.0f, dxd);
     });
     return;
   }
@@ -284,11 +304,11 @@ void sum_pool_grad(const WindowGeometry& g, int64_t planes, const float* dyd, fl
     float* dxp = dxd + plane * in_size;
     std::fill_n(dxp, in_size, 0.0f);
     for_each_window(g, [&](int64_t o, const Span& sd, const Span& sh, const Span& sw) {
-      const float v = gp[o] * scale;
-      for (int64_t id = sd.first; id < sd.last; ++id)
-        for (int64_t ih = sh.first; ih < sh.last; ++ih) {
+      const float v = gp[o] * window_scale(mean, sd, sh, sw);
+      for (int64_t id = sd.first; id < sd.last; id += sd.step)
+        for (int64_t ih = sh.first; ih < sh.last; ih += sh.step) {
           float* row = dxp + id * in_hw + ih * g.in[2];
-          for (int64_t iw = sw.first; iw < sw.last; ++iw)
+          for (int64_t iw = sw.first; iw < sw.last; iw += sw.step)
             row[iw] += v;
         }
     });

@@ -13,8 +13,6 @@ namespace strata {
 
 namespace {
 
-const SpatialSizes kUnitSizes(1);  // pooling has no dilation
-
 struct PoolingWorkspace : Workspace {
   // Max: for each output element, the index of its maximum within the
   // input plane (the same example and channel).
@@ -22,9 +20,33 @@ struct PoolingWorkspace : Workspace {
   Dims input_shape;  // of the forward that filled argmax
 };
 
-// Mean pooling scales the window's sum by 1 / its size.
-float scale_of(PoolingFunction f, const WindowGeometry& g) {
-  return f == PoolingFunction::Mean ? 1.0f / static_cast<float>(g.kernel_size()) : 1.0f;
+// The number of windows along one dimension: window_count's, or rounded up
+// with PyTorch's rule that the last window starts inside the input or the
+// padding before it. 0 when the padded input is shorter than the window.
+int64_t pooled_count(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t b, int64_t a,
+                     PoolingRounding r) {
+  const int64_t span = in + b + a - dil * (k - 1) - 1;
+  if (span < 0) return 0;
+  if (r == PoolingRounding::Floor) return span / s + 1;
+  int64_t n = (span + s - 1) / s + 1;
+  if ((n - 1) * s >= in + b) --n;
+  return n;
+}
+
+// Throws unless each of the `out` windows along a dimension holds an input
+// (one of its positions o·s − b + i·dil, i < k, lies in [0, in)).
+void check_windows_hold_inputs(size_t d, int64_t in, int64_t out, int64_t k, int64_t s, int64_t dil,
+                               int64_t b) {
+  if (dil == 1) return;  // with padding < kernel, a window always holds one
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t start = o * s - b;
+    const int64_t first = start < 0 ? start + (-start + dil - 1) / dil * dil : start;
+    if (first >= in || first > start + (k - 1) * dil)
+      throw Error("Dilation: window " + std::to_string(o + 1) + " in spatial dimension " +
+                  std::to_string(d + 1) + " holds no input (its positions step over the " +
+                  std::to_string(in) + " inputs into the padding), with Dilation " +
+                  std::to_string(dil) + " and KernelSize " + std::to_string(k));
+  }
 }
 
 }  // namespace
@@ -56,6 +78,10 @@ const Choice<PoolingFunction> kFunctions{
     {"Max", "Mean", "Total"},
     "\"Max\", \"Mean\" or \"Total\""};
 
+const Choice<PoolingRounding> kRoundings{{PoolingRounding::Floor, PoolingRounding::Ceiling},
+                                         {"Floor", "Ceiling"},
+                                         "\"Floor\" or \"Ceiling\""};
+
 }  // namespace
 
 const OptionTable& PoolingLayer::option_table() const {
@@ -65,7 +91,11 @@ const OptionTable& PoolingLayer::option_table() const {
           .add("KernelSize", &L::kernel_size_, Required{Spatial{1}})
           .add("Stride", &L::stride_, Spatial{1})
           .add("PaddingSize", &L::padding_, Padding{})
-          .add("Function", &L::function_, kFunctions, Affects::Nothing);
+          .add("Function", &L::function_, kFunctions, Affects::Nothing)
+          .add("Dilation", &L::dilation_, Spatial{1})
+          .shown_when([](const L& l) { return l.dilation_ != SpatialSizes(1); })
+          .add("Rounding", &L::rounding_, kRoundings)
+          .shown_when([](const L& l) { return l.rounding_ != PoolingRounding::Floor; });
   return table;
 }
 
@@ -89,6 +119,18 @@ PoolingLayer& PoolingLayer::function(const std::string& value) {
   return function(kFunctions.parse(value, "Function"));
 }
 
+PoolingLayer& PoolingLayer::dilation(SpatialSizes value) {
+  return assign_option(*this, "Dilation", std::move(value));
+}
+
+PoolingLayer& PoolingLayer::rounding(PoolingRounding value) {
+  return assign_option(*this, "Rounding", value);
+}
+
+PoolingLayer& PoolingLayer::rounding(const std::string& value) {
+  return rounding(kRoundings.parse(value, "Rounding"));
+}
+
 LayerTraits PoolingLayer::traits() const {
   LayerTraits t;
   t.transparent_to_activation = true;
@@ -104,7 +146,8 @@ std::unique_ptr<Layer> PoolingLayer::clone() const {
 std::optional<size_t> PoolingLayer::spatial_rank() const {
   return options_spatial_rank({{"KernelSize", kernel_size_ ? kernel_size_->rank() : std::nullopt},
                                {"Stride", stride_.rank()},
-                               {"PaddingSize", padding_.rank()}});
+                               {"PaddingSize", padding_.rank()},
+                               {"Dilation", dilation_.rank()}});
 }
 
 void PoolingLayer::infer() {
@@ -134,14 +177,15 @@ void PoolingLayer::infer() {
   Shape out = channels_and_spatial(in[0], r);
   Shape back = channels_and_spatial(have_out[0], r);
   for (size_t d = 0; d < r; ++d) {
-    const int64_t k = (*kernel_size_)[d], s = stride_[d];
+    const int64_t k = (*kernel_size_)[d], s = stride_[d], dil = dilation_[d];
     const int64_t b = padding_.before(d), a = padding_.after(d);
     if (in.dim_known(d + 1)) {
-      out[d + 1] = window_count(in[d + 1], k, s, 1, b, a);
-      if (out[d + 1] < 1) throw Error(too_small_message(d, in[d + 1], k, 1, b, a));
+      out[d + 1] = pooled_count(in[d + 1], k, s, dil, b, a, rounding_);
+      if (out[d + 1] < 1) throw Error(too_small_message(d, in[d + 1], k, dil, b, a));
+      check_windows_hold_inputs(d, in[d + 1], out[d + 1], k, s, dil, b);
     } else if (s == 1 && have_out.dim_known(d + 1)) {
-      // Padding < kernel makes this at least 1.
-      back[d + 1] = have_out[d + 1] + k - 1 - b - a;
+      // Both roundings agree at stride 1; padding < kernel makes this at least 1.
+      back[d + 1] = have_out[d + 1] + dil * (k - 1) - b - a;
     }
   }
   constrain_output(0, out, "from Input and the options");
@@ -169,8 +213,16 @@ WindowGeometry PoolingLayer::geometry_for(const Tensor& x) const {
     if (padding_.before(d) >= (*kernel_size_)[d] || padding_.after(d) >= (*kernel_size_)[d])
       throw Error("PaddingSize: expected less than KernelSize on each side, got " +
                   padding_.to_json().dump());
-  WindowGeometry g = window_geometry(std::span<const int64_t>(x.shape()).subspan(2), *kernel_size_,
-                                     stride_, kUnitSizes, padding_);
+  const std::span<const int64_t> spatial = std::span<const int64_t>(x.shape()).subspan(2);
+  WindowGeometry g = window_geometry(spatial, *kernel_size_, stride_, dilation_, padding_);
+  const size_t shift = kMaxSpatialRank - r;
+  for (size_t d = 0; d < r; ++d) {
+    const size_t e = d + shift;
+    g.out[e] = pooled_count(g.in[e], g.kernel[e], g.stride[e], g.dilation[e], g.before[e],
+                            g.after[e], rounding_);
+    check_windows_hold_inputs(d, g.in[e], g.out[e], g.kernel[e], g.stride[e], g.dilation[e],
+                              g.before[e]);
+  }
   if (g.in_size() > std::numeric_limits<int32_t>::max())
     throw Error("Input: spatial size " + std::to_string(g.in_size()) +
                 " is too large for pooling (at most 2^31 − 1 positions per channel)");
@@ -199,7 +251,7 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
     kernels::max_pool(g, planes, x.data(), y.data(), argmax);
     return;
   }
-  kernels::sum_pool(g, planes, x.data(), scale_of(function_, g), y.data());
+  kernels::sum_pool(g, planes, x.data(), function_ == PoolingFunction::Mean, y.data());
 }
 
 void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspace* ws,
@@ -224,7 +276,7 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
     kernels::max_pool_grad(g, planes, dy.data(), work->argmax.data(), dx->data());
     return;
   }
-  kernels::sum_pool_grad(g, planes, dy.data(), scale_of(function_, g), dx->data());
+  kernels::sum_pool_grad(g, planes, dy.data(), function_ == PoolingFunction::Mean, dx->data());
 }
 
 }  // namespace strata

@@ -6,11 +6,18 @@
 //          as zeros (PyTorch's count_include_pad=True).
 //   Total: the window's sum, padding counted as zeros.
 // Input: [C, s1, …]; Output: [C, o1, …] with
-//   o_d = floor((s_d + before_d + after_d − KernelSize_d) / Stride_d) + 1.
-// The padding on each side must be smaller than the kernel, so no window lies
-// entirely in the padding.
+//   o_d = floor((s_d + before_d + after_d − Dilation_d·(KernelSize_d − 1) − 1)
+//               / Stride_d) + 1
+// (Rounding "Floor", the default). Rounding "Ceiling" rounds up instead and
+// then drops a last window that would start past the input (PyTorch's
+// ceil_mode=True): that last window may stick out past the padding, and Mean
+// divides it by its positions inside the padded input. Dilation spaces the
+// window's positions (PyTorch's max_pool dilation; every function takes it).
+// The padding on each side must be smaller than the kernel, and every window
+// must hold an input (with Dilation one can step over a small input).
 //
 //   PoolingLayer({2, 2}).stride(2).function(PoolingFunction::Mean)
+//   PoolingLayer(3).stride(2).rounding(PoolingRounding::Ceiling)
 #pragma once
 
 #include <optional>
@@ -22,6 +29,8 @@
 namespace strata {
 
 enum class PoolingFunction { Max, Mean, Total };
+// How the number of windows along a dimension is rounded.
+enum class PoolingRounding { Floor, Ceiling };
 
 // "Max", "Mean", "Total": the net-file spelling.
 std::string to_string(PoolingFunction f);
@@ -42,15 +51,22 @@ class PoolingLayer : public Layer {
   PoolingLayer& function(PoolingFunction value);  // default Max
   // "Max", "Mean" or "Total".
   PoolingLayer& function(const std::string& value);
+  PoolingLayer& dilation(SpatialSizes value);        // default 1
+  PoolingLayer& rounding(PoolingRounding value);     // default Floor
+  PoolingLayer& rounding(const std::string& value);  // "Floor" or "Ceiling"
 
   const std::optional<SpatialSizes>& kernel_size() const { return kernel_size_; }
   const SpatialSizes& stride() const { return stride_; }
   const PaddingSize& padding_size() const { return padding_; }
   PoolingFunction function() const { return function_; }
+  const SpatialSizes& dilation() const { return dilation_; }
+  PoolingRounding rounding() const { return rounding_; }
 
   std::string type() const override { return "PoolingLayer"; }
   std::unique_ptr<Layer> clone() const override;
   // Every option; KernelSize is null while not set (set_option accepts null).
+  // Dilation and Rounding appear in options() only when not at their
+  // defaults (so nets that do not use them read as before).
   const OptionTable& option_table() const override;
   // NetInitialize looks through pooling for the activation that follows.
   LayerTraits traits() const override;
@@ -72,6 +88,8 @@ class PoolingLayer : public Layer {
   SpatialSizes stride_ = 1;
   PaddingSize padding_ = 0;
   PoolingFunction function_ = PoolingFunction::Max;
+  SpatialSizes dilation_ = 1;
+  PoolingRounding rounding_ = PoolingRounding::Floor;
 };
 
 }  // namespace strata

@@ -186,6 +186,7 @@ WindowGeometry window_geometry(std::span<const int64_t> spatial, const SpatialSi
     g.stride[e] = stride[d];
     g.dilation[e] = dilation[d];
     g.before[e] = padding.before(d);
+    g.after[e] = padding.after(d);
     g.out[e] = window_count(spatial[d], kernel[d], stride[d], dilation[d], padding.before(d),
                             padding.after(d));
     if (g.out[e] < 1)

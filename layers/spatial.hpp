@@ -109,6 +109,7 @@ struct WindowGeometry {
   std::array<int64_t, 3> stride{1, 1, 1};
   std::array<int64_t, 3> dilation{1, 1, 1};
   std::array<int64_t, 3> before{0, 0, 0};  // padding before
+  std::array<int64_t, 3> after{0, 0, 0};   // padding after (Mean pooling's divisor)
 
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
   int64_t out_size() const { return out[0] * out[1] * out[2]; }

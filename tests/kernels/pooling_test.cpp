@@ -14,25 +14,70 @@ using strata::testing::random_floats;
 
 namespace {
 
+// A geometry with its padding after and, for `ceil`, PyTorch's ceil_mode
+// window count (the last window starting inside the input or the padding
+// before it).
+WindowGeometry pool_geometry(std::array<int64_t, 3> in, std::array<int64_t, 3> kernel,
+                             std::array<int64_t, 3> stride, std::array<int64_t, 3> dilation,
+                             std::array<int64_t, 3> before, std::array<int64_t, 3> after,
+                             bool ceil = false) {
+  WindowGeometry g = make_geometry(in, kernel, stride, dilation, before, after);
+  g.after = after;
+  if (ceil)
+    for (size_t d = 0; d < 3; ++d) {
+      const int64_t span = in[d] + before[d] + after[d] - dilation[d] * (kernel[d] - 1) - 1;
+      g.out[d] = (span + stride[d] - 1) / stride[d] + 1;
+      if ((g.out[d] - 1) * stride[d] >= in[d] + before[d]) --g.out[d];
+    }
+  return g;
+}
+
 // Every path: 2×2 windows tiling small and large planes, windows inside the
-// input (2-D and 1-D), and the general case (padding, 3-D, odd sizes).
+// input (2-D and 1-D), and the general case (padding, 3-D, odd sizes,
+// dilation, last windows past the padding).
 std::vector<WindowGeometry> geometries() {
   return {
-      make_geometry({1, 6, 8}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
-      make_geometry({1, 40, 42}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
-      make_geometry({1, 9, 11}, {1, 3, 2}, {1, 2, 3}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
-      make_geometry({1, 7, 9}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
-      make_geometry({1, 1, 23}, {1, 1, 4}, {1, 1, 3}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
-      make_geometry({1, 7, 9}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 2}, {0, 1, 0}),
-      make_geometry({5, 4, 7}, {2, 3, 2}, {2, 1, 2}, {1, 1, 1}, {1, 0, 1}, {0, 2, 1}),
+      pool_geometry({1, 6, 8}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 40, 42}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 9, 11}, {1, 3, 2}, {1, 2, 3}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 7, 9}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 1, 23}, {1, 1, 4}, {1, 1, 3}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 7, 9}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 2}, {0, 1, 0}),
+      pool_geometry({5, 4, 7}, {2, 3, 2}, {2, 1, 2}, {1, 1, 1}, {1, 0, 1}, {0, 2, 1}),
+      // Dilation (2×2 windows with stride 2 that are not the tiling path).
+      pool_geometry({1, 8, 8}, {1, 2, 2}, {1, 2, 2}, {1, 2, 2}, {0, 0, 0}, {0, 0, 0}),
+      pool_geometry({1, 9, 10}, {1, 3, 2}, {1, 1, 2}, {1, 2, 3}, {0, 1, 0}, {0, 2, 1}),
+      pool_geometry({4, 5, 6}, {2, 2, 3}, {1, 2, 1}, {2, 1, 2}, {1, 0, 2}, {0, 1, 2}),
+      // Rounding "Ceiling": last windows past the padding, with and without
+      // dilation; 2×2 / 2 on odd sizes.
+      pool_geometry({1, 7, 9}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, true),
+      pool_geometry({1, 8, 10}, {1, 3, 3}, {1, 2, 3}, {1, 1, 1}, {0, 1, 0}, {0, 0, 1}, true),
+      pool_geometry({3, 6, 7}, {2, 2, 3}, {2, 3, 2}, {1, 2, 2}, {1, 1, 0}, {0, 0, 1}, true),
+      // Dilated 2×2 / 2 whose output is half the input (not the tiling path).
+      pool_geometry({1, 4, 6}, {1, 2, 2}, {1, 2, 2}, {1, 2, 2}, {0, 0, 0}, {0, 0, 0}, true),
   };
 }
 
-// A window's inputs along one dimension, padding left out.
-void span(const WindowGeometry& g, size_t d, int64_t o, int64_t& first, int64_t& last) {
+// A window's positions along one dimension: first, first + step, … < last
+// (padding left out), and how many of its positions lie in the padded input.
+struct Positions {
+  int64_t first, last, step, count;
+};
+
+Positions positions(const WindowGeometry& g, size_t d, int64_t o) {
   const int64_t start = o * g.stride[d] - g.before[d];
-  first = std::max<int64_t>(0, start);
-  last = std::min(start + g.kernel[d], g.in[d]);
+  Positions p{0, 0, g.dilation[d], 0};
+  bool any = false;
+  for (int64_t i = 0; i < g.kernel[d]; ++i) {
+    const int64_t x = start + i * g.dilation[d];
+    if (x < g.in[d] + g.after[d]) ++p.count;
+    if (x < 0 || x >= g.in[d]) continue;
+    if (!any) p.first = x;
+    any = true;
+    p.last = x + 1;
+  }
+  REQUIRE(any);  // every window of these geometries holds an input
+  return p;
 }
 
 // Runs fn(output index, input index) over each window's inputs in order.
@@ -42,15 +87,24 @@ void each_window(const WindowGeometry& g, Fn fn) {
   for (int64_t od = 0; od < g.out[0]; ++od)
     for (int64_t oh = 0; oh < g.out[1]; ++oh)
       for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o) {
-        int64_t d0, d1, h0, h1, w0, w1;
-        span(g, 0, od, d0, d1);
-        span(g, 1, oh, h0, h1);
-        span(g, 2, ow, w0, w1);
-        for (int64_t d = d0; d < d1; ++d)
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w)
+        const Positions pd = positions(g, 0, od), ph = positions(g, 1, oh),
+                        pw = positions(g, 2, ow);
+        for (int64_t d = pd.first; d < pd.last; d += pd.step)
+          for (int64_t h = ph.first; h < ph.last; h += ph.step)
+            for (int64_t w = pw.first; w < pw.last; w += pw.step)
               fn(o, (d * g.in[1] + h) * g.in[2] + w);
       }
+}
+
+// Mean's divisor of each output: its window's positions in the padded input.
+std::vector<int64_t> window_counts(const WindowGeometry& g) {
+  std::vector<int64_t> n;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow)
+        n.push_back(positions(g, 0, od).count * positions(g, 1, oh).count *
+                    positions(g, 2, ow).count);
+  return n;
 }
 
 }  // namespace
@@ -61,6 +115,7 @@ TEST_CASE("pooling kernels: max pooling and its gradient, ties and NaN as PyTorc
     CAPTURE(g.in[2]);
     CAPTURE(g.kernel[2]);
     CAPTURE(g.stride[2]);
+    CAPTURE(g.dilation[2]);
     const int64_t planes = 5, in = g.in_size(), out = g.out_size();
     // Integers: many ties, which the first of the window wins.
     auto x = random_floats(planes * in, 1, true);
@@ -100,28 +155,44 @@ TEST_CASE("pooling kernels: max pooling and its gradient, ties and NaN as PyTorc
 }
 
 TEST_CASE("pooling kernels: sum pooling and its gradient") {
+  int with_partial = 0;  // geometries whose Mean divides some window by less than its size
   for (const WindowGeometry& g : geometries()) {
     CAPTURE(g.in[1]);
     CAPTURE(g.in[2]);
     CAPTURE(g.kernel[2]);
     CAPTURE(g.stride[2]);
+    CAPTURE(g.dilation[2]);
     const int64_t planes = 3, in = g.in_size(), out = g.out_size();
-    // Integers and a power-of-two scale: exact in any order.
-    const auto x = random_floats(planes * in, 3, true);
-    std::vector<float> y(static_cast<size_t>(planes * out));
-    sum_pool(g, planes, x.data(), 0.5f, y.data());
-    std::vector<float> want(y.size(), 0.0f);
-    for (int64_t p = 0; p < planes; ++p)
-      each_window(g, [&](int64_t o, int64_t i) { want[p * out + o] += x[p * in + i]; });
-    for (auto& v : want)
-      v *= 0.5f;
-    CHECK(y == want);
+    const auto counts = window_counts(g);
+    bool partial = false;  // a window cut short by the end of the padding
+    for (int64_t n : counts)
+      partial = partial || n != g.kernel_size();
+    for (bool mean : {false, true}) {
+      CAPTURE(mean);
+      // Integers: exact sums in any order, then scaled as the kernel does.
+      const auto x = random_floats(planes * in, 3, true);
+      std::vector<float> y(static_cast<size_t>(planes * out));
+      sum_pool(g, planes, x.data(), mean, y.data());
+      std::vector<float> want(y.size(), 0.0f);
+      for (int64_t p = 0; p < planes; ++p)
+        each_window(g, [&](int64_t o, int64_t i) { want[p * out + o] += x[p * in + i]; });
+      auto scale = [&](int64_t k) {
+        return mean ? 1.0f / static_cast<float>(counts[static_cast<size_t>(k % out)]) : 1.0f;
+      };
+      for (size_t k = 0; k < want.size(); ++k)
+        want[k] *= scale(static_cast<int64_t>(k));
+      CHECK(y == want);
 
-    const auto dy = random_floats(planes * out, 4, true);
-    std::vector<float> dx(x.size(), 7.0f), want_dx(x.size(), 0.0f);
-    sum_pool_grad(g, planes, dy.data(), 0.5f, dx.data());
-    for (int64_t p = 0; p < planes; ++p)
-      each_window(g, [&](int64_t o, int64_t i) { want_dx[p * in + i] += dy[p * out + o] * 0.5f; });
-    CHECK(dx == want_dx);
+      const auto dy = random_floats(planes * out, 4, true);
+      std::vector<float> dx(x.size(), 7.0f), want_dx(x.size(), 0.0f);
+      sum_pool_grad(g, planes, dy.data(), mean, dx.data());
+      for (int64_t p = 0; p < planes; ++p)
+        each_window(g, [&](int64_t o, int64_t i) {
+          want_dx[p * in + i] += dy[p * out + o] * scale(p * out + o);
+        });
+      CHECK(dx == want_dx);
+    }
+    with_partial += partial;
   }
+  CHECK(with_partial >= 3);
 }

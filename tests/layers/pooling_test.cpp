@@ -92,8 +92,35 @@ TEST_CASE("PoolingLayer options: defaults, C++ setters and JSON") {
                          Error);
     CHECK_THROWS_WITH_AS(layer.set_option("PaddingSize", {{0, 1}, {1}}),
                          doctest::Contains("PaddingSize: expected"), Error);
-    CHECK_THROWS_WITH_AS(layer.set_option("Dilation", 1),
-                         doctest::Contains("unknown option \"Dilation\" for PoolingLayer"), Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Dilation", 0),
+                         doctest::Contains("Dilation: expected an integer of at least 1"), Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Rounding", "Round"),
+                         "Rounding: expected \"Floor\" or \"Ceiling\", got \"Round\"", Error);
+    CHECK_THROWS_WITH_AS(layer.set_option("Dilations", 1),
+                         doctest::Contains("unknown option \"Dilations\" for PoolingLayer"), Error);
+  }
+  SUBCASE("Dilation and Rounding: shown when set, round trip") {
+    auto layer = PoolingLayer(2).dilation({2, 3}).rounding(PoolingRounding::Ceiling);
+    CHECK(layer.dilation() == SpatialSizes{2, 3});
+    CHECK(layer.rounding() == PoolingRounding::Ceiling);
+    CHECK(layer.options() == nlohmann::json{{"KernelSize", 2},
+                                            {"Stride", 1},
+                                            {"PaddingSize", 0},
+                                            {"Function", "Max"},
+                                            {"Dilation", {2, 3}},
+                                            {"Rounding", "Ceiling"}});
+    auto copy = make_layer("PoolingLayer");
+    const auto options = layer.options();
+    for (const auto& [key, value] : options.items())
+      copy->set_option(key, value);
+    CHECK(copy->options() == options);
+    layer.dilation(1).rounding("Floor");
+    CHECK(
+        layer.options() ==
+        nlohmann::json{{"KernelSize", 2}, {"Stride", 1}, {"PaddingSize", 0}, {"Function", "Max"}});
+    CHECK_THROWS_WITH_AS(layer.dilation({2, 2, 2, 2}),
+                         doctest::Contains("Dilation: expected one integer or a list of 1 to 3"),
+                         Error);
   }
 }
 
@@ -116,6 +143,58 @@ TEST_CASE("PoolingLayer shape inference") {
     three.infer_shapes();
     CHECK(three.outputs()[0].shape == Shape{3, 3, 4, 5});
     CHECK(three.shapes_known());
+  }
+  SUBCASE("Dilation and Rounding") {
+    auto dilated = PoolingLayer(3).dilation({2, 1}).padding_size(1);
+    dilated.constrain_input(0, Shape{2, 9, 9});
+    dilated.infer_shapes();
+    CHECK(dilated.outputs()[0].shape == Shape{2, 7, 9});  // (9 + 2 − 5) + 1, (9 + 2 − 3) + 1
+
+    // 8 + 2 − 3 = 7 over stride 4: 2 windows rounded down, 3 rounded up.
+    auto floor = PoolingLayer(3).stride(4).padding_size(1);
+    floor.constrain_input(0, Shape{1, 8});
+    floor.infer_shapes();
+    CHECK(floor.outputs()[0].shape == Shape{1, 2});
+    auto ceiling = PoolingLayer(3).stride(4).padding_size(1).rounding(PoolingRounding::Ceiling);
+    ceiling.constrain_input(0, Shape{1, 8});
+    ceiling.infer_shapes();
+    CHECK(ceiling.outputs()[0].shape == Shape{1, 3});
+    // 5 + 2 − 2 = 5 over stride 2: 4 windows rounded up, but the 4th would
+    // start in the padding after the input (PyTorch drops it).
+    auto dropped = PoolingLayer(2).stride(2).padding_size(1).rounding("Ceiling");
+    dropped.constrain_input(0, Shape{1, 5});
+    dropped.infer_shapes();
+    CHECK(dropped.outputs()[0].shape == Shape{1, 3});
+
+    // Stride 1: both roundings agree; the input follows from the output.
+    auto back = PoolingLayer(2).dilation(3).rounding("Ceiling");
+    back.constrain_output(0, Shape{2, 4});
+    back.infer_shapes();
+    CHECK(back.inputs()[0].shape == Shape{2, 7});
+
+    auto ranks = PoolingLayer({2, 2}).dilation({1, 1, 1});
+    CHECK_THROWS_WITH_AS(ranks.infer_shapes(),
+                         "Dilation: expected 2 values (one per spatial dimension, as "
+                         "KernelSize), got 3",
+                         Error);
+    auto small = PoolingLayer(3).dilation(2);
+    small.constrain_input(0, Shape{1, 4});
+    CHECK_THROWS_WITH_AS(small.infer_shapes(),
+                         "Input: size 4 in spatial dimension 1 is smaller than the kernel, which "
+                         "spans 5 with dilation 2",
+                         Error);
+    // Positions −1 and 2 of a window over 2 inputs: none inside.
+    auto empty = PoolingLayer(2).dilation(3).padding_size(1);
+    empty.constrain_input(0, Shape{1, 2});
+    CHECK_THROWS_WITH_AS(empty.infer_shapes(),
+                         "Dilation: window 1 in spatial dimension 1 holds no input (its positions "
+                         "step over the 2 inputs into the padding), with Dilation 3 and "
+                         "KernelSize 2",
+                         Error);
+    CHECK_THROWS_WITH_AS(empty(random_tensor({1, 1, 2}, 1)),
+                         doctest::Contains("Dilation: window 1 in spatial dimension 1 holds no "
+                                           "input"),
+                         Error);
   }
   SUBCASE("input sizes from the output where the stride is 1") {
     auto layer = PoolingLayer({3, 2}).stride({1, 2}).padding_size({1, 0});
@@ -172,6 +251,19 @@ TEST_CASE("PoolingLayer gradients match finite differences") {
         {"2d", PoolingLayer({2, 3}).padding_size({{1, 0}, {1, 2}}).function(f), {1, 2, 4, 5}});
     cases.push_back({"3d", PoolingLayer(2).stride({1, 2, 1}).function(f), {1, 2, 3, 4, 3}});
     cases.push_back({"2d tiles", PoolingLayer(2).stride(2).function(f), {2, 2, 4, 6}});
+    cases.push_back(
+        {"2d dilation",
+         PoolingLayer({2, 3}).dilation({2, 1}).stride({1, 2}).padding_size(1).function(f),
+         {1, 2, 5, 6}});
+    cases.push_back({"1d dilation, ceiling",
+                     PoolingLayer(2).dilation(2).stride(2).rounding("Ceiling").function(f),
+                     {2, 2, 8}});
+    cases.push_back({"2d ceiling past the padding",
+                     PoolingLayer(3).stride(2).padding_size(1).rounding("Ceiling").function(f),
+                     {1, 2, 6, 5}});
+    cases.push_back({"3d dilation, ceiling",
+                     PoolingLayer(2).dilation({1, 2, 1}).stride(2).rounding("Ceiling").function(f),
+                     {1, 1, 3, 5, 5}});
   }
   uint64_t seed = 1;
   for (auto& c : cases) {
