@@ -182,6 +182,21 @@ class PReLULRN(nn.Module):
         return self.hs(y)
 
 
+class Pools(nn.Module):
+    """Max pooling with dilation and ceil_mode, average pooling with ceil_mode
+    (a last window past the padding) and with count_include_pad=False."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        y = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 3, stride=2, padding=1,
+                                     dilation=2, ceil_mode=True)
+        y = nn.functional.avg_pool2d(self.conv2(y), 3, stride=2, padding=1, ceil_mode=True)
+        return nn.functional.avg_pool2d(y, 2, stride=1, padding=1, count_include_pad=False)
+
+
 def randomize_bn(model, g):
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d, nn.InstanceNorm2d)):
@@ -236,3 +251,5 @@ if __name__ == "__main__":
     export("bilinear_opset13", Bilinear(), (2, 2, 3, 4), 13)
     torch.manual_seed(0)
     export("prelu_lrn_opset13", PReLULRN(), (2, 3, 6, 6), 13)
+    torch.manual_seed(0)
+    export("pools_opset13", Pools(), (2, 2, 12, 12), 13)
