@@ -22,9 +22,12 @@ Json option(const LayerCall& c, const std::string& key) {
   return opts.at(key);
 }
 
+Json option_or(const LayerCall& c, const std::string& key, Json fallback);
+
 // A SpatialSizes option (a number or a list) for `rank` spatial dimensions.
+// PoolingLayer's Dilation, shown only when not 1, defaults to 1.
 std::vector<int64_t> spatial(const LayerCall& c, const std::string& key, size_t rank) {
-  const Json v = option(c, key);
+  const Json v = key == "Dilation" ? option_or(c, key, 1) : option(c, key);
   if (v.is_number()) return std::vector<int64_t>(rank, v.get<int64_t>());
   auto list = v.get<std::vector<int64_t>>();
   if (list.size() == 1 && rank > 1) list.assign(rank, list[0]);
@@ -126,15 +129,76 @@ Names convolution(Emitter& e, const LayerCall& c, const std::string& op) {
   return single(e, c, op, in, a);
 }
 
+// An option that a layer shows only away from its default (PoolingLayer's
+// Dilation and Rounding), or the default.
+Json option_or(const LayerCall& c, const std::string& key, Json fallback) {
+  const Json opts = c.layer.options();
+  return opts.contains(key) ? opts.at(key) : fallback;
+}
+
+// Rounding "Ceiling" in ONNX terms. Per dimension, strata's window count is
+// floor's or one more; where it is one more, ONNX's ceil_mode gives the same
+// count (PyTorch's rule of dropping a last window that would start past the
+// input only ever brings the count back to floor's). So: no dimension gains a
+// window: floor (no ceil_mode); some do: ceil_mode 1, unless another dimension
+// drops one (ceil_mode would add it back there). `extra` gets, per dimension,
+// the padding after that makes floor's count strata's.
+bool pooling_ceil_mode(const LayerCall& c, size_t rank, std::vector<int64_t>& extra) {
+  extra.assign(rank, 0);
+  if (option_or(c, "Rounding", "Floor") != "Ceiling") return false;
+  const auto k = spatial(c, "KernelSize", rank), s = spatial(c, "Stride", rank);
+  const auto dil = spatial(c, "Dilation", rank), p = pads(c, "PaddingSize", rank);
+  bool gains = false, drops = false;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t in = c.in_dims()[d + 1], b = p[d], a = p[d + rank];
+    const int64_t span = in + b + a - dil[d] * (k[d] - 1) - 1;
+    const int64_t floor = span / s[d] + 1, ceil = (span + s[d] - 1) / s[d] + 1;
+    const int64_t n = (ceil - 1) * s[d] >= in + b ? ceil - 1 : ceil;
+    gains = gains || n > floor;
+    drops = drops || (ceil > floor && n == floor);
+    if (n > floor) extra[d] = (n - 1) * s[d] + dil[d] * (k[d] - 1) + 1 - (in + b + a);
+  }
+  if (gains && drops)
+    refuse(c,
+           "Rounding Ceiling where one dimension gains a last window and another drops one "
+           "is not expressible with ceil_mode");
+  return gains;
+}
+
 Names pooling(Emitter& e, const LayerCall& c) {
   const size_t rank = c.in_dims().size() - 1;
   const std::string f = option(c, "Function").get<std::string>();
-  if (f == "Max") return single(e, c, "MaxPool", {c.inputs[0]}, window_attrs(c, rank, false));
   Attributes a = window_attrs(c, rank, false);
+  const auto dilation = spatial(c, "Dilation", rank);
+  const bool dilated = dilation != std::vector<int64_t>(rank, 1);
+  std::vector<int64_t> extra;
+  const bool ceil = pooling_ceil_mode(c, rank, extra);
+  if (f == "Max") {
+    if (dilated) a.push_back(attr("dilations", dilation));
+    if (ceil) a.push_back(attr("ceil_mode", int64_t{1}));
+    return single(e, c, "MaxPool", {c.inputs[0]}, a);
+  }
+  // AveragePool has dilations only from opset 19.
+  if (dilated)
+    refuse(c, "Dilation with Function " + f + " needs AveragePool's dilations (opset 19)");
   a.push_back(attr("count_include_pad", int64_t{1}));
-  if (f == "Mean") return single(e, c, "AveragePool", {c.inputs[0]}, a);
-  // Total: the mean times the window size.
+  if (f == "Mean") {
+    // ONNX Runtime divides a last window past the padding by its positions
+    // inside the padded input, as strata and PyTorch do.
+    if (ceil) a.push_back(attr("ceil_mode", int64_t{1}));
+    return single(e, c, "AveragePool", {c.inputs[0]}, a);
+  }
+  // Total: the mean times the window size. A last window of Rounding
+  // Ceiling becomes a whole one with more padding after (which Total sums as
+  // zeros). That padding stays smaller than the kernel, as ONNX requires: the
+  // last window starts inside the input (and Total has no Dilation here).
   const auto k = spatial(c, "KernelSize", rank);
+  if (ceil) {
+    auto p = pads(c, "PaddingSize", rank);
+    for (size_t d = 0; d < rank; ++d)
+      p[d + rank] += extra[d];
+    a[2] = attr("pads", p);
+  }
   const auto size = std::accumulate(k.begin(), k.end(), int64_t{1}, std::multiplies<>());
   const auto mean = e.node(c.path, "AveragePool", {c.inputs[0]}, a);
   return single(e, c, "Mul", {mean, e.scalar(c.path + "/KernelSize", static_cast<float>(size))});

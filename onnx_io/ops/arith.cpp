@@ -9,6 +9,7 @@
 #include "layers/constant_plus.hpp"
 #include "layers/constant_times.hpp"
 #include "layers/elementwise.hpp"
+#include "layers/pooling.hpp"
 #include "layers/threading.hpp"
 #include "layers/total.hpp"
 #include "onnx_io/converter.hpp"
@@ -135,13 +136,36 @@ bool all_equal_to(const Constant& c, double v) {
   return true;
 }
 
+// AveragePool times its window size (how strata exports Total pooling): the
+// Mean PoolingLayer producing x becomes Total, when x feeds only this Mul and
+// every window is whole (Rounding Floor). The same sums, without the rounding
+// of dividing and multiplying back, so that Total pooling round-trips bit for
+// bit.
+bool fold_into_total_pooling(Context& ctx, const Constant& c, const Computed& x, size_t x_input) {
+  auto* pool = dynamic_cast<PoolingLayer*>(ctx.producer(x));
+  if (!pool || pool->function() != PoolingFunction::Mean ||
+      pool->rounding() != PoolingRounding::Floor || !pool->kernel_size() ||
+      ctx.input_uses(x_input) != 1 || c.size() != 1 || !c.all_known() || x.shape.rank() < 2)
+    return false;
+  double window = 1;
+  for (size_t d = 0; d + 1 < x.shape.rank(); ++d)
+    window *= static_cast<double>((*pool->kernel_size())[d]);
+  if (c.values[0] != window) return false;
+  pool->function(PoolingFunction::Total);
+  ctx.set_output(0, x);
+  return true;
+}
+
 // A computed x and a constant c: ConstantTimes/ConstantPlus (Sub and Div
 // folded into them), Elementwise Power for a one-number exponent, Ramp for
 // Max with 0. `c_first`: c is the first operand.
 void with_constant(Context& ctx, const std::string& op, const Constant& c, const Computed& x,
                    bool c_first) {
   if (op == "Add" || op == "Sum") return ctx.set_output(0, plus(ctx, c, x));
-  if (op == "Mul") return ctx.set_output(0, times(ctx, c, x));
+  if (op == "Mul") {
+    if (fold_into_total_pooling(ctx, c, x, c_first ? 1 : 0)) return;
+    return ctx.set_output(0, times(ctx, c, x));
+  }
   if (op == "Sub") {
     if (!c_first) return ctx.set_output(0, plus(ctx, map_constant(c, std::negate<double>()), x));
     const Computed neg = times(ctx, Constant::scalar(-1), x);

@@ -34,13 +34,13 @@ const std::filesystem::path kCases = std::filesystem::path(STRATA_TEST_BINARY_DI
 // and the nested graph's and re-exported ResNet's global pooling), nor for
 // Slice of a computed tensor (Periodic padding as Slice + Concat); a lone
 // DropoutLayer exports as an Identity from input to output, refused by
-// design; GELU (the Erf formula) and Total pooling (AveragePool times the
-// window) come back as other arithmetic, not bit for bit; a ThreadingLayer
+// design; GELU (the Erf formula) comes back as other arithmetic, not bit for
+// bit; a ThreadingLayer
 // graph comes back with its ports renamed. Each is still exported, checked
 // and run in ONNX Runtime; the round trip is tried and reported.
 const std::vector<std::string> kRoundTripPending = {
-    "dropout",          "pad_periodic", "aggregation_",       "pool_total",
-    "elementwise_GELU", "threading_",   "whole_nested_graph", "reexport_resnet"};
+    "dropout",    "pad_periodic",       "aggregation_",   "elementwise_GELU",
+    "threading_", "whole_nested_graph", "reexport_resnet"};
 
 bool round_trip_pending(const std::string& name) {
   for (const auto& p : kRoundTripPending)
@@ -224,6 +224,29 @@ const std::vector<Case>& cases() {
       {"pool_total_1d",
        chain("[2, 9]",
              R"({"type": "PoolingLayer", "KernelSize": 3, "Stride": 2, "Function": "Total"})")},
+      {"pool_max_dilation_ceiling",
+       chain(
+           "[3, 9, 8]",
+           R"({"type": "PoolingLayer", "KernelSize": 3, "Stride": 2, "PaddingSize": 1, "Dilation": [2, 1], "Rounding": "Ceiling"})")},
+      {"pool_max_dilation_1d",
+       chain("[2, 11]",
+             R"({"type": "PoolingLayer", "KernelSize": 2, "Stride": 2, "Dilation": 3})")},
+      {"pool_mean_ceiling",
+       chain(
+           "[2, 6, 7]",
+           R"({"type": "PoolingLayer", "KernelSize": 3, "Stride": 2, "PaddingSize": 1, "Function": "Mean", "Rounding": "Ceiling"})")},
+      {"pool_mean_ceiling_unpadded",
+       chain(
+           "[2, 7, 5]",
+           R"({"type": "PoolingLayer", "KernelSize": [2, 3], "Stride": 2, "Function": "Mean", "Rounding": "Ceiling"})")},
+      {"pool_max_ceiling_dropped",
+       chain(
+           "[2, 5, 6]",
+           R"({"type": "PoolingLayer", "KernelSize": 2, "Stride": 2, "PaddingSize": 1, "Rounding": "Ceiling"})")},
+      {"pool_total_ceiling",
+       chain(
+           "[2, 6, 7]",
+           R"({"type": "PoolingLayer", "KernelSize": 3, "Stride": 2, "PaddingSize": 1, "Function": "Total", "Rounding": "Ceiling"})")},
       {"pool_max_3d",
        chain("[2, 4, 4, 4]", R"({"type": "PoolingLayer", "KernelSize": 2, "Stride": 2})")},
       {"softmax_channels", chain("[5, 3, 2]", R"({"type": "SoftmaxLayer"})")},
@@ -432,6 +455,22 @@ TEST_CASE("ONNX export refuses with one line naming the layer, and writes nothin
   NetInitialize(*ok);
   CHECK_THROWS_WITH(export_onnx(*ok, path, {.opset = 12}),
                     "ONNX export: opset 12 is not supported (13 to 17)");
+  CHECK_FALSE(std::filesystem::exists(path));
+  // Pooling options ONNX cannot express at opsets 13–17.
+  const auto mean = make_net(chain(
+      "[2, 6, 6]",
+      R"({"name": "pool", "type": "PoolingLayer", "KernelSize": 2, "Dilation": 2, "Function": "Mean"})"));
+  CHECK_THROWS_WITH(
+      export_onnx(*mean, path),
+      "pool (PoolingLayer): Dilation with Function Mean needs AveragePool's dilations (opset 19)");
+  // Height 7: 3 windows rounded down, a 4th rounded up; width 5 + 1 + 1: a
+  // 4th window rounded up starts in the padding after, and is dropped.
+  const auto mixed = make_net(chain(
+      "[1, 7, 5]",
+      R"({"name": "pool", "type": "PoolingLayer", "KernelSize": 2, "Stride": 2, "PaddingSize": [0, 1], "Rounding": "Ceiling"})"));
+  CHECK_THROWS_WITH(export_onnx(*mixed, path),
+                    "pool (PoolingLayer): Rounding Ceiling where one dimension gains a last "
+                    "window and another drops one is not expressible with ceil_mode");
   CHECK_FALSE(std::filesystem::exists(path));
   export_onnx(*ok, path);
   CHECK(std::filesystem::file_size(path) > 100);
