@@ -20,6 +20,7 @@
 #include "core/rng.hpp"
 #include "onnx_io/import.hpp"
 #include "serialization/net_json.hpp"
+#include "serialization/npy.hpp"
 #include "train/initialize.hpp"
 
 using namespace strata;
@@ -435,6 +436,37 @@ TEST_CASE(
     export_case(std::string("reexport_") + file, *imported, random_inputs(*imported, c, 2), 17,
                 !round_trip_pending(std::string("reexport_") + file));
   }
+}
+
+TEST_CASE(
+    "ONNX export: every PyTorch-exported test model, imported and exported again, is written for "
+    "ONNX Runtime with PyTorch's outputs") {
+  // export(import(model)): the ORT case holds the model's input and the
+  // outputs PyTorch computed (tests/data/onnx/make_models.py), so that
+  // onnx.export_ort checks ONNX Runtime against PyTorch, not against strata.
+  int written = 0;
+  for (const std::string name :
+       {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
+        "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
+        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13"}) {
+    CAPTURE(name);
+    const std::string dir = std::string(STRATA_TEST_DATA_DIR) + "/onnx/";
+    const auto imported = import_onnx(dir + name + ".onnx");
+    const Tensor x = read_npy(dir + name + ".input.npy");
+    const Tensor want = read_npy(dir + name + ".output.npy");
+    REQUIRE(imported->inputs().size() == 1);
+    REQUIRE(imported->outputs().size() == 1);
+    const std::string bytes = export_onnx_bytes(*imported, {.opset = 17});
+    check_with_onnx(bytes);
+    std::filesystem::create_directories(kCases);
+    std::ofstream(kCases / ("pytorch_" + name + ".onnx"), std::ios::binary) << bytes;
+    json spec;
+    spec["inputs"][imported->inputs()[0].name] = tensor_json(x);
+    spec["outputs"][imported->outputs()[0].name] = tensor_json(want);
+    std::ofstream(kCases / ("pytorch_" + name + ".json")) << spec.dump();
+    ++written;
+  }
+  CHECK(written == 14);
 }
 
 TEST_CASE("ONNX export refuses with one line naming the layer, and writes nothing") {

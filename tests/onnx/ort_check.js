@@ -2,8 +2,10 @@
 // Runs strata's exported ONNX models in ONNX Runtime and compares the outputs
 // with strata's: node ort_check.js DIR, where DIR holds CASE.onnx and
 // CASE.json ({"inputs": {NAME: {"shape": [...], "data": [...]}}, "outputs":
-// {...}}, written by tests/onnx/export_test.cpp). Every output element must
-// satisfy |ort - strata| <= 1e-4 + 1e-3 |strata|. One line per case.
+// {...}}, written by tests/onnx/export_test.cpp: strata's outputs, or for
+// pytorch_* the outputs PyTorch computed for the model strata imported and
+// exported again). Every output element must satisfy
+// |ort - expected| <= 1e-4 + 1e-3 |expected|. One line per case.
 //
 // ONNX Runtime is the npm package onnxruntime-node, looked up in
 // $STRATA_ORT_DIR (default ~/.cache/strata-ort; make ort installs it there).
@@ -36,12 +38,12 @@ async function runCase(dir, name) {
     const got = results[k];
     if (!got) throw new Error(`no output ${k} (outputs: ${Object.keys(results).join(', ')})`);
     if (JSON.stringify(Array.from(got.dims)) !== JSON.stringify(want.shape))
-      throw new Error(`output ${k}: shape [${got.dims}], strata's is [${want.shape}]`);
+      throw new Error(`output ${k}: shape [${got.dims}], expected [${want.shape}]`);
     for (let i = 0; i < want.data.length; ++i) {
       const w = want.data[i], g = got.data[i];
       const err = Math.abs(g - w);
       if (!(err <= 1e-4 + 1e-3 * Math.abs(w)))
-        throw new Error(`output ${k}[${i}]: ONNX Runtime ${g}, strata ${w}`);
+        throw new Error(`output ${k}[${i}]: ONNX Runtime ${g}, expected ${w}`);
       worst = Math.max(worst, err);
     }
   }
@@ -65,6 +67,6 @@ async function runCase(dir, name) {
       console.log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
     }
   }
-  console.log(`${names.length - failed} of ${names.length} models give strata's outputs in ONNX Runtime`);
+  console.log(`${names.length - failed} of ${names.length} models give the expected outputs in ONNX Runtime`);
   process.exit(failed ? 1 : 0);
 })();
