@@ -154,6 +154,7 @@ void add_conv_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_linear_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_norm_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_pool_ops(std::map<std::string, Converter, std::less<>>& table);
+void add_reduce_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_resize_ops(std::map<std::string, Converter, std::less<>>& table);
 void add_shape_ops(std::map<std::string, Converter, std::less<>>& table);
 

@@ -222,10 +222,9 @@ class Importer {
       if (!v) throw Error("output '" + o.name() + "' is not computed by any node");
       if (std::holds_alternative<Constant>(*v))
         throw Error("output '" + o.name() + "' is a constant (it does not depend on an input)");
+      // An output may be an input itself (a NetGraph connection from #In to
+      // #Out), as long as some layer computes another output.
       const auto& c = std::get<Computed>(*v);
-      if (c.layer == Computed::kGraphInput)
-        throw Error("output '" + o.name() + "' is the input '" + c.port +
-                    "' itself (no layer computes it)");
       std::string port = path_safe(o.name());
       if (port.empty()) port = "Output";
       outputs.emplace_back(port, c);
@@ -234,7 +233,7 @@ class Importer {
     // Only layers an output depends on are kept (a branch computing nothing used is dropped).
     std::vector<bool> live(layers_.size(), false);
     for (const auto& [port, c] : outputs)
-      live[c.layer] = true;
+      if (c.layer != Computed::kGraphInput) live[c.layer] = true;
     for (size_t i = layers_.size(); i-- > 0;)
       if (live[i])
         for (const auto& s : layers_[i].sources)
@@ -243,12 +242,29 @@ class Importer {
     std::vector<size_t> kept;
     for (size_t i = 0; i < layers_.size(); ++i)
       if (live[i]) kept.push_back(i);
+    if (kept.empty())
+      for (size_t k = 0; k < outputs.size(); ++k)
+        if (outputs[k].second.layer == Computed::kGraphInput)
+          throw Error("output '" + g.output(static_cast<int>(k)).name() + "' is the input '" +
+                      outputs[k].second.port + "' itself (no layer computes it)");
     std::vector<std::string> used_inputs;
+    auto use_input = [&](const Computed& s) {
+      if (s.layer == Computed::kGraphInput &&
+          std::find(used_inputs.begin(), used_inputs.end(), s.port) == used_inputs.end())
+        used_inputs.push_back(s.port);
+    };
     for (size_t i : kept)
       for (const auto& s : layers_[i].sources)
-        if (s.layer == Computed::kGraphInput &&
-            std::find(used_inputs.begin(), used_inputs.end(), s.port) == used_inputs.end())
-          used_inputs.push_back(s.port);
+        use_input(s);
+    for (const auto& [port, c] : outputs)
+      use_input(c);
+    // The net's inputs in the ONNX graph's order.
+    auto position = [&](const std::string& port) {
+      return std::find(input_ports_.begin(), input_ports_.end(), port) - input_ports_.begin();
+    };
+    std::stable_sort(
+        used_inputs.begin(), used_inputs.end(),
+        [&](const std::string& a, const std::string& b) { return position(a) < position(b); });
 
     bool chain =
         outputs.size() == 1 && used_inputs.size() == 1 && outputs[0].second.layer == kept.back();
@@ -281,9 +297,29 @@ class Importer {
       return s.layer == Computed::kGraphInput ? GraphBuilder::Endpoint::graph(s.port)
                                               : GraphBuilder::Endpoint(index[s.layer], s.port);
     };
+    // The graph's inputs come in the order of their first connection, and a
+    // layer's connections bind its inputs in the order given: for each input
+    // (in the ONNX graph's order), the first layer reading it is connected up
+    // to that input; then the rest.
+    std::vector<size_t> next(layers_.size(), 0);  // each layer's next source to connect
+    auto connect_until = [&](size_t i, size_t end) {
+      for (; next[i] < end; ++next[i])
+        b.connect(endpoint(layers_[i].sources[next[i]]), index[i]);
+    };
+    for (const auto& port : used_inputs) {
+      bool done = false;
+      for (size_t i : kept) {
+        const auto& srcs = layers_[i].sources;
+        for (size_t k = 0; !done && k < srcs.size(); ++k)
+          if (srcs[k].layer == Computed::kGraphInput && srcs[k].port == port) {
+            connect_until(i, k + 1);
+            done = true;
+          }
+        if (done) break;
+      }
+    }
     for (size_t i : kept)
-      for (const auto& s : layers_[i].sources)
-        b.connect(endpoint(s), index[i]);
+      connect_until(i, layers_[i].sources.size());
     for (const auto& [port, c] : outputs)
       b.connect(endpoint(c), GraphBuilder::Endpoint::graph(port));
     for (const auto& port : used_inputs)

@@ -12,6 +12,7 @@ const std::map<std::string, Converter, std::less<>>& op_table() {
     add_linear_ops(t);
     add_norm_ops(t);
     add_pool_ops(t);
+    add_reduce_ops(t);
     add_resize_ops(t);
     add_shape_ops(t);
     return t;
