@@ -118,6 +118,8 @@ class Context {
   }
   // The layer a Computed value comes out of, or nullptr for a graph input.
   Layer* producer(const Computed& value) const;
+  // The values that layer reads, or nullptr for a graph input.
+  const std::vector<Computed>* producer_sources(const Computed& value) const;
   // How many nodes (and graph outputs) read the value of input i.
   int input_uses(size_t i) const;
 

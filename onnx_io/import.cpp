@@ -79,6 +79,9 @@ class Importer {
   Layer* producer(const Computed& v) const {
     return v.layer == Computed::kGraphInput ? nullptr : layers_.at(v.layer).layer.get();
   }
+  const std::vector<Computed>* sources(const Computed& v) const {
+    return v.layer == Computed::kGraphInput ? nullptr : &layers_.at(v.layer).sources;
+  }
 
  private:
   int default_opset() const {
@@ -459,6 +462,10 @@ Computed Context::add(std::unique_ptr<Layer> layer, std::vector<Computed> source
 
 Layer* Context::producer(const Computed& value) const {
   return importer_.producer(value);
+}
+
+const std::vector<Computed>* Context::producer_sources(const Computed& value) const {
+  return importer_.sources(value);
 }
 
 int Context::input_uses(size_t i) const {

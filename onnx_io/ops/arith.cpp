@@ -156,6 +156,51 @@ bool fold_into_total_pooling(Context& ctx, const Constant& c, const Computed& x,
   return true;
 }
 
+// The value `v` comes out of a layer of type L with one source; that source.
+template <class L>
+const Computed* single_source(const Context& ctx, const Computed& v, const L** layer) {
+  *layer = dynamic_cast<const L*>(ctx.producer(v));
+  const auto* srcs = ctx.producer_sources(v);
+  return *layer && srcs && srcs->size() == 1 ? &srcs->front() : nullptr;
+}
+
+bool scalar_array(const Layer& l, const char* name, double want, double tolerance) {
+  const Tensor* t = l.array(name);
+  return t && t->size() == 1 && std::abs((*t)[0] - want) <= tolerance;
+}
+
+bool same_value(const Computed& a, const Computed& b) {
+  return a.layer == b.layer && a.port == b.port;
+}
+
+// GELU as ONNX writes it before opset 20 (PyTorch's export, and strata's):
+// Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5). At the last Mul, with the
+// layers the others became (ConstantTimes 1/√2, Elementwise Erf,
+// ConstantPlus 1, Threading Times): one ElementwiseLayer GELU of x instead
+// (the others, no longer read, are dropped).
+bool fold_gelu(Context& ctx, const Constant& c, const Computed& v) {
+  if (c.size() != 1 || !c.all_known() || c.values[0] != 0.5) return false;
+  const auto* times = dynamic_cast<const ThreadingLayer*>(ctx.producer(v));
+  const auto* srcs = ctx.producer_sources(v);
+  if (!times || times->function() != ThreadingFunction::Times || !srcs || srcs->size() != 2)
+    return false;
+  for (size_t k = 0; k < 2; ++k) {
+    const Computed& x = (*srcs)[k];
+    const ConstantPlusLayer* plus = nullptr;
+    const ElementwiseLayer* erf = nullptr;
+    const ConstantTimesLayer* scale = nullptr;
+    const Computed* e = single_source(ctx, (*srcs)[1 - k], &plus);
+    if (!e || !scalar_array(*plus, "Biases", 1.0, 0)) continue;
+    const Computed* d = single_source(ctx, *e, &erf);
+    if (!d || erf->function() != ElementwiseFunction::Erf) continue;
+    const Computed* in = single_source(ctx, *d, &scale);
+    if (!in || !scalar_array(*scale, "Scaling", M_SQRT1_2, 1e-6) || !same_value(*in, x)) continue;
+    ctx.set_output(0, ctx.add(ElementwiseLayer(ElementwiseFunction::GELU), {x}));
+    return true;
+  }
+  return false;
+}
+
 // A computed x and a constant c: ConstantTimes/ConstantPlus (Sub and Div
 // folded into them), Elementwise Power for a one-number exponent, Ramp for
 // Max with 0. `c_first`: c is the first operand.
@@ -163,7 +208,7 @@ void with_constant(Context& ctx, const std::string& op, const Constant& c, const
                    bool c_first) {
   if (op == "Add" || op == "Sum") return ctx.set_output(0, plus(ctx, c, x));
   if (op == "Mul") {
-    if (fold_into_total_pooling(ctx, c, x, c_first ? 1 : 0)) return;
+    if (fold_into_total_pooling(ctx, c, x, c_first ? 1 : 0) || fold_gelu(ctx, c, x)) return;
     return ctx.set_output(0, times(ctx, c, x));
   }
   if (op == "Sub") {

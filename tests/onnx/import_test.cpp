@@ -31,7 +31,8 @@ TEST_CASE("PyTorch-exported models give PyTorch's outputs") {
   for (const std::string name :
        {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
         "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
-        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13"}) {
+        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13",
+        "gelu_opset13"}) {
     CAPTURE(name);
     const auto net = import_onnx(kDir + name + ".onnx");
     const Tensor x = read_npy(kDir + name + ".input.npy");
@@ -56,6 +57,13 @@ TEST_CASE("an imported net is a chain when the graph is one, with the graph's po
   CHECK(graph->inputs().at(0).shape == Shape({3, 16, 16}));
   for (const auto& [name, layer] : graph->children())
     CHECK(name.find_first_of("/.#") == std::string::npos);
+}
+
+TEST_CASE("GELU, which ONNX writes as Div, Erf, Add, Mul, Mul, imports as one layer") {
+  const auto net = import_onnx(kDir + "gelu_opset13.onnx");
+  REQUIRE(net->children().size() == 2);
+  CHECK(net->children()[1].second->type() == "ElementwiseLayer");
+  CHECK(net->children()[1].second->options()["Function"] == "GELU");
 }
 
 TEST_CASE("a dynamic batch axis stays free") {

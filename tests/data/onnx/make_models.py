@@ -197,6 +197,17 @@ class Pools(nn.Module):
         return nn.functional.avg_pool2d(y, 2, stride=1, padding=1, count_include_pad=False)
 
 
+class GELUNet(nn.Module):
+    """nn.GELU, which opsets before 20 write as Div, Erf, Add, Mul, Mul."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.gelu = nn.GELU()
+
+    def forward(self, x):
+        return self.gelu(self.conv(x))
+
+
 def randomize_bn(model, g):
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d, nn.InstanceNorm2d)):
@@ -253,3 +264,5 @@ if __name__ == "__main__":
     export("prelu_lrn_opset13", PReLULRN(), (2, 3, 6, 6), 13)
     torch.manual_seed(0)
     export("pools_opset13", Pools(), (2, 2, 12, 12), 13)
+    torch.manual_seed(0)
+    export("gelu_opset13", GELUNet(), (2, 2, 5, 5), 13)
