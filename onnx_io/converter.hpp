@@ -52,12 +52,21 @@ struct Constant {
 // kGraphInput.
 struct Computed {
   static constexpr size_t kGraphInput = static_cast<size_t>(-1);
+  // A Slice of a computed tensor (Context::slice_of), which no layer reads:
+  // only a Concat that makes periodic padding of it does.
+  static constexpr size_t kSlice = static_cast<size_t>(-2);
   size_t layer = kGraphInput;
   std::string port;
   Shape shape;  // per example
 };
 
 using Value = std::variant<Constant, Computed>;
+
+// The elements [begin, end) along ONNX axis `axis` (after the batch) of x.
+struct SliceOf {
+  Computed x;
+  int64_t axis = 1, begin = 0, end = 0;
+};
 
 // The layers an import adds, with their sources, in order.
 struct ImportedLayer {
@@ -118,6 +127,10 @@ class Context {
   }
   // The layer a Computed value comes out of, or nullptr for a graph input.
   Layer* producer(const Computed& value) const;
+  // A Slice of a computed tensor, as a value (Computed::kSlice) that only
+  // slice_of() reads; a layer given it as a source refuses.
+  Computed add_slice(SliceOf slice, Shape shape);
+  const SliceOf* slice_of(const Computed& value) const;
   // The values that layer reads, or nullptr for a graph input.
   const std::vector<Computed>* producer_sources(const Computed& value) const;
   // How many nodes (and graph outputs) read the value of input i.

@@ -68,6 +68,11 @@ class Importer {
   }
   Computed add_layer(const std::string& node_name, std::unique_ptr<Layer> layer,
                      std::vector<Computed> sources) {
+    for (const auto& s : sources)
+      if (s.layer == Computed::kSlice)
+        throw Error(
+            "it reads a Slice of a computed tensor, which is supported only as periodic "
+            "padding (Concat of the input's tail, the input and its head)");
     if (layer->variadic_inputs()) layer->set_input_count(sources.size());
     for (size_t i = 0; i < sources.size() && i < layer->inputs().size(); ++i)
       layer->constrain_input(i, sources[i].shape);
@@ -77,10 +82,17 @@ class Importer {
     return out;
   }
   Layer* producer(const Computed& v) const {
-    return v.layer == Computed::kGraphInput ? nullptr : layers_.at(v.layer).layer.get();
+    return v.layer < layers_.size() ? layers_[v.layer].layer.get() : nullptr;
   }
   const std::vector<Computed>* sources(const Computed& v) const {
-    return v.layer == Computed::kGraphInput ? nullptr : &layers_.at(v.layer).sources;
+    return v.layer < layers_.size() ? &layers_[v.layer].sources : nullptr;
+  }
+  Computed add_slice(SliceOf slice, Shape shape) {
+    slices_.push_back(std::move(slice));
+    return Computed{Computed::kSlice, std::to_string(slices_.size() - 1), std::move(shape)};
+  }
+  const SliceOf* slice_of(const Computed& v) const {
+    return v.layer == Computed::kSlice ? &slices_.at(std::stoul(v.port)) : nullptr;
   }
 
  private:
@@ -228,6 +240,10 @@ class Importer {
       // An output may be an input itself (a NetGraph connection from #In to
       // #Out), as long as some layer computes another output.
       const auto& c = std::get<Computed>(*v);
+      if (c.layer == Computed::kSlice)
+        throw Error("output '" + o.name() +
+                    "' is a Slice of a computed tensor (supported only as periodic padding: "
+                    "Concat of the input's tail, the input and its head)");
       std::string port = path_safe(o.name());
       if (port.empty()) port = "Output";
       outputs.emplace_back(port, c);
@@ -338,6 +354,7 @@ class Importer {
   std::unordered_map<std::string, int> uses_;
   std::vector<std::string> input_names_, input_ports_;
   std::vector<ImportedLayer> layers_;
+  std::vector<SliceOf> slices_;
   std::set<std::string> names_;
 
  public:
@@ -462,6 +479,14 @@ Computed Context::add(std::unique_ptr<Layer> layer, std::vector<Computed> source
 
 Layer* Context::producer(const Computed& value) const {
   return importer_.producer(value);
+}
+
+Computed Context::add_slice(SliceOf slice, Shape shape) {
+  return importer_.add_slice(std::move(slice), std::move(shape));
+}
+
+const SliceOf* Context::slice_of(const Computed& value) const {
+  return importer_.slice_of(value);
 }
 
 const std::vector<Computed>* Context::producer_sources(const Computed& value) const {

@@ -195,6 +195,53 @@ void squeeze(Context& ctx) {
   set_reshaped(ctx, in, out);
 }
 
+// Concat(Slice(x, n − b, n), x, Slice(x, 0, a)) along one axis after the
+// batch (either Slice may be left out): x padded periodically by b before and
+// a after (PyTorch's circular padding, strata's Periodic), a PaddingLayer.
+// False when no input is a Slice of a computed tensor; refuses another use
+// of one.
+bool periodic_padding(Context& ctx, int64_t axis) {
+  std::vector<const Computed*> in;
+  bool slices = false;
+  for (size_t i = 0; i < ctx.input_count(); ++i) {
+    in.push_back(&ctx.computed(i));
+    slices = slices || ctx.slice_of(*in.back());
+  }
+  if (!slices) return false;
+  const char* pattern =
+      "a Slice of a computed tensor is supported only as periodic padding: Concat of the "
+      "input's last b elements, the input and its first a elements, along the sliced axis";
+  // The input itself: the one input that is not a Slice.
+  const Computed* x = nullptr;
+  size_t at = 0;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!ctx.slice_of(*in[i])) {
+      if (x) ctx.fail(pattern);
+      x = in[i];
+      at = i;
+    }
+  if (!x || at > 1 || in.size() - at > 2) ctx.fail(pattern);
+  const int64_t n = x->shape.dims().at(static_cast<size_t>(axis - 1));
+  auto same = [&](const Computed& a) { return a.layer == x->layer && a.port == x->port; };
+  int64_t before = 0, after = 0;
+  if (at == 1) {
+    const SliceOf* tail = ctx.slice_of(*in[0]);
+    if (!same(tail->x) || tail->axis != axis || tail->end != n || tail->begin >= n)
+      ctx.fail(pattern);
+    before = n - tail->begin;
+  }
+  if (at + 1 < in.size()) {
+    const SliceOf* head = ctx.slice_of(*in[at + 1]);
+    if (!same(head->x) || head->axis != axis || head->begin != 0 || head->end <= 0)
+      ctx.fail(pattern);
+    after = head->end;
+  }
+  PaddingPairs pairs(x->shape.rank(), {0, 0});
+  pairs[static_cast<size_t>(axis - 1)] = {before, after};
+  ctx.set_output(0, ctx.add(PaddingLayer(pairs).padding(PaddingMode::Periodic), {*x}));
+  return true;
+}
+
 void concat(Context& ctx) {
   bool any_constant = false, any_computed = false;
   for (size_t i = 0; i < ctx.input_count(); ++i)
@@ -205,6 +252,7 @@ void concat(Context& ctx) {
       normalize_axis(ctx, ctx.attr_int("axis", ctx.opset() < 4 ? 1 : 0), rank, "axis");
   if (any_computed) {
     if (any_constant) ctx.fail("joining constants and computed tensors is not supported");
+    if (periodic_padding(ctx, axis)) return;
     if (axis != 1)
       ctx.fail("axis " + std::to_string(axis) + " is not supported (supported: 1, the channels)");
     std::vector<Computed> in;
@@ -244,26 +292,73 @@ void concat(Context& ctx) {
   ctx.set_output(0, r);
 }
 
+struct SliceArgs {
+  std::vector<int64_t> starts, ends, axes, steps;
+};
+
+// Slice's starts, ends, axes and steps: attributes before opset 10, inputs
+// since; axes 0, 1, … and steps 1 by default.
+SliceArgs slice_args(Context& ctx) {
+  SliceArgs a;
+  if (ctx.opset() < 10) {
+    a.starts = ctx.attr_ints("starts").value_or(std::vector<int64_t>{});
+    a.ends = ctx.attr_ints("ends").value_or(std::vector<int64_t>{});
+    a.axes = ctx.attr_ints("axes").value_or(std::vector<int64_t>{});
+  } else {
+    a.starts = to_ints(ctx, ctx.constant(1, "starts"), "starts");
+    a.ends = to_ints(ctx, ctx.constant(2, "ends"), "ends");
+    if (ctx.has_input(3)) a.axes = to_ints(ctx, ctx.constant(3, "axes"), "axes");
+    if (ctx.has_input(4)) a.steps = to_ints(ctx, ctx.constant(4, "steps"), "steps");
+  }
+  if (a.axes.empty())
+    for (size_t i = 0; i < a.starts.size(); ++i)
+      a.axes.push_back(static_cast<int64_t>(i));
+  if (a.steps.empty()) a.steps.assign(a.starts.size(), 1);
+  if (a.ends.size() != a.starts.size() || a.axes.size() != a.starts.size() ||
+      a.steps.size() != a.starts.size())
+    ctx.fail("starts, ends, axes and steps differ in length");
+  return a;
+}
+
+// A bound of Slice along a dimension of n elements, for step 1: negative
+// counts from the end, then clamped to [0, n].
+int64_t slice_bound(int64_t v, int64_t n) {
+  if (v < 0) v += n;
+  return std::clamp<int64_t>(v, 0, n);
+}
+
+// Slice of a computed tensor: one axis after the batch, step 1, the size
+// along it known. Kept as a value only a Concat making periodic padding of it
+// reads (see concat).
+void slice_computed(Context& ctx) {
+  const Computed& x = ctx.computed(0);
+  const SliceArgs a = slice_args(ctx);
+  const char* supported =
+      " (supported for a computed tensor: one axis after the batch, step 1, as periodic "
+      "padding)";
+  if (a.starts.size() != 1)
+    ctx.fail("a Slice of a computed tensor over " + std::to_string(a.starts.size()) +
+             " axes is not supported" + supported);
+  if (a.steps[0] != 1)
+    ctx.fail("a Slice of a computed tensor with step " + std::to_string(a.steps[0]) +
+             " is not supported" + supported);
+  const int64_t rank = onnx_rank(Value(x));
+  const int64_t axis = normalize_axis(ctx, a.axes[0], rank, "axis");
+  if (axis == 0) ctx.fail(std::string("axis 0 is the batch dimension") + supported);
+  const Dims dims = known_dims(ctx, x, "a Slice of a computed tensor");
+  const int64_t n = dims[static_cast<size_t>(axis - 1)];
+  const int64_t begin = slice_bound(a.starts[0], n), end = slice_bound(a.ends[0], n);
+  Dims out = dims;
+  out[static_cast<size_t>(axis - 1)] = std::max<int64_t>(0, end - begin);
+  ctx.set_output(0, ctx.add_slice({x, axis, begin, end}, Shape(out)));
+}
+
 void slice(Context& ctx) {
+  if (!ctx.is_constant(0)) return slice_computed(ctx);
   const Constant& data = ctx.constant(0, "data");
   const int64_t rank = static_cast<int64_t>(data.dims.size());
-  std::vector<int64_t> starts, ends, axes, steps;
-  if (ctx.opset() < 10) {
-    starts = ctx.attr_ints("starts").value_or(std::vector<int64_t>{});
-    ends = ctx.attr_ints("ends").value_or(std::vector<int64_t>{});
-    axes = ctx.attr_ints("axes").value_or(std::vector<int64_t>{});
-  } else {
-    starts = to_ints(ctx, ctx.constant(1, "starts"), "starts");
-    ends = to_ints(ctx, ctx.constant(2, "ends"), "ends");
-    if (ctx.has_input(3)) axes = to_ints(ctx, ctx.constant(3, "axes"), "axes");
-    if (ctx.has_input(4)) steps = to_ints(ctx, ctx.constant(4, "steps"), "steps");
-  }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(static_cast<int64_t>(i));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    ctx.fail("starts, ends, axes and steps differ in length");
+  const SliceArgs args = slice_args(ctx);
+  const auto& [starts, ends, axes, steps] = args;
   std::vector<int64_t> begin(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1);
   Dims out = data.dims;
   for (size_t i = 0; i < starts.size(); ++i) {
