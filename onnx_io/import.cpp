@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <system_error>
 #include <unordered_map>
 
@@ -559,7 +560,12 @@ std::vector<int64_t> to_ints(const Context& ctx, const Constant& c, std::string_
     if (c.tag(i) != Constant::Known)
       ctx.fail(std::string(what) + " depends on the batch size or another size unknown at import");
     const double v = c.values[i];
-    if (v != v || v < -9.3e18 || v > 9.3e18 || v != static_cast<double>(static_cast<int64_t>(v)))
+    // INT64_MAX (PyTorch's Slice end for "to the end") is 2^63 as a double.
+    if (v == 0x1p63) {
+      out.push_back(std::numeric_limits<int64_t>::max());
+      continue;
+    }
+    if (v != v || v < -0x1p63 || v >= 0x1p63 || v != static_cast<double>(static_cast<int64_t>(v)))
       ctx.fail(std::string(what) + " must hold integers");
     out.push_back(static_cast<int64_t>(v));
   }

@@ -4,7 +4,9 @@
 #include "onnx_io/import.hpp"
 
 #include <doctest/doctest.h>
+#include <onnx/onnx_pb.h>
 
+#include <limits>
 #include <string>
 
 #include "core/error.hpp"
@@ -23,6 +25,57 @@ const std::string kDir = std::string(STRATA_TEST_DATA_DIR) + "/onnx/";
 
 Tensor apply(const Layer& net, const Tensor& x) {
   return net(x);
+}
+
+// A model of x [N, 1, 2, 3] -> Concat along axis 3 of Slice(x, tail_start,
+// tail_end), x and Slice(x, 0, 1), as PyTorch writes circular padding.
+std::unique_ptr<Layer> periodic_model(int64_t tail_start, int64_t tail_end) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("periodic");
+  auto tensor_value = [](onnx::ValueInfoProto* v, const char* name, std::vector<int64_t> dims) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims)
+      t->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  tensor_value(g->add_input(), "x", {1, 1, 2, 3});
+  tensor_value(g->add_output(), "y", {1, 1, 2, 5});
+  auto ints = [&](const char* name, int64_t v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(1);
+    t->add_int64_data(v);
+  };
+  ints("tail_start", tail_start);
+  ints("tail_end", tail_end);
+  ints("zero", 0);
+  ints("one", 1);
+  ints("axis", 3);
+  auto node = [&](const char* op, std::vector<const char*> in, const char* out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(out);
+    for (const char* i : in)
+      n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  node("Slice", {"x", "tail_start", "tail_end", "axis"}, "tail");
+  node("Slice", {"x", "zero", "one", "axis"}, "head");
+  auto* cat = node("Concat", {"tail", "x", "head"}, "y");
+  auto* a = cat->add_attribute();
+  a->set_name("axis");
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(3);
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  return import_onnx_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                           "periodic.onnx", {});
 }
 
 }  // namespace
@@ -64,6 +117,22 @@ TEST_CASE("GELU, which ONNX writes as Div, Erf, Add, Mul, Mul, imports as one la
   REQUIRE(net->children().size() == 2);
   CHECK(net->children()[1].second->type() == "ElementwiseLayer");
   CHECK(net->children()[1].second->options()["Function"] == "GELU");
+}
+
+TEST_CASE(
+    "Slice and Concat that pad periodically import as PaddingLayer; other Slices are refused") {
+  // The last element (start −1, end past the end, as PyTorch writes them).
+  const auto net = periodic_model(-1, std::numeric_limits<int64_t>::max());
+  const Tensor x({1, 1, 2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(net->children().size() == 1);
+  CHECK(net->children()[0].second->type() == "PaddingLayer");
+  CHECK(apply(*net, x) == Tensor({1, 1, 2, 5}, std::vector<float>{3, 1, 2, 3, 1, 6, 4, 5, 6, 4}));
+  // [−2, −1): one element, but not the last: not periodic padding.
+  CHECK_THROWS_WITH_AS(periodic_model(-2, -1),
+                       "periodic.onnx: node 'y' (Concat, opset 13): a Slice of a computed tensor "
+                       "is supported only as periodic padding: Concat of the input's last b "
+                       "elements, the input and its first a elements, along the sliced axis",
+                       Error);
 }
 
 TEST_CASE("a dynamic batch axis stays free") {
