@@ -135,6 +135,58 @@ TEST_CASE(
                        Error);
 }
 
+TEST_CASE("MaxPool's ceil_mode where ONNX keeps a last window that PyTorch drops is refused") {
+  // x [1, 1, 5], kernel 2, stride 2, pads 1: (5 + 2 − 2) / 2 rounded up is 3,
+  // so ONNX has 4 windows; the 4th would start in the padding after the input.
+  auto model = [](int64_t ceil_mode) {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    auto* g = m.mutable_graph();
+    g->set_name("pool");
+    auto declare = [](onnx::ValueInfoProto* v, const char* name) {
+      v->set_name(name);
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(onnx::TensorProto::FLOAT);
+      for (int64_t d : {1, 1, 5})
+        t->mutable_shape()->add_dim()->set_dim_value(d);
+    };
+    declare(g->add_input(), "x");
+    declare(g->add_output(), "y");
+    auto* n = g->add_node();
+    const std::string op = "MaxPool", name = "pool", in = "x", out = "y";
+    n->set_op_type(op);
+    n->set_name(name);
+    n->add_input(in);
+    n->add_output(out);
+    auto ints = [&](const char* name, std::vector<int64_t> v) {
+      auto* a = n->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t e : v)
+        a->add_ints(e);
+    };
+    ints("kernel_shape", {2});
+    ints("strides", {2});
+    ints("pads", {1, 1});
+    auto* a = n->add_attribute();
+    a->set_name("ceil_mode");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(ceil_mode);
+    std::string bytes;
+    m.SerializeToString(&bytes);
+    return import_onnx_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                             "pool.onnx", {});
+  };
+  const Tensor x({1, 1, 5}, std::vector<float>{1, 5, 2, 4, 3});
+  CHECK(apply(*model(0), x) == Tensor({1, 1, 3}, std::vector<float>{1, 5, 4}));
+  CHECK_THROWS_WITH_AS(model(1),
+                       "pool.onnx: node 'pool' (MaxPool, opset 13): ceil_mode 1 is not supported "
+                       "where the last window would start past the input (ONNX keeps it, "
+                       "PyTorch drops it), in spatial dimension 1",
+                       Error);
+}
+
 TEST_CASE("a dynamic batch axis stays free") {
   const auto net = import_onnx(kDir + "mlp_opset11.onnx");
   const Tensor x = read_npy(kDir + "mlp_opset11.input.npy");  // [3, 3, 4]
