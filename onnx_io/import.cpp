@@ -594,11 +594,52 @@ std::optional<int64_t> declared_opset(const onnx::ModelProto& model) {
   return opset;
 }
 
+// Whether the converter may be given the model: it crashes on some
+// malformed graphs (a graph output no node computes, for one), so only a
+// graph whose nodes are in order, read only names defined before them, are
+// of the default domain, have no subgraphs, pass onnx's node checker, and
+// define every graph output. Anything else is mapped at its own opset, where
+// the importer's own checks give the one-line error.
+bool safe_to_convert(const onnx::ModelProto& model) {
+  const auto& g = model.graph();
+  if (g.node_size() == 0) return false;
+  std::set<std::string, std::less<>> defined;
+  for (const auto& t : g.initializer()) {
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
+    defined.insert(t.name());
+  }
+  for (const auto& in : g.input())
+    defined.insert(in.name());
+  onnx::checker::CheckerContext cc;
+  cc.set_ir_version(static_cast<int>(model.ir_version()));
+  std::unordered_map<std::string, int> opsets;
+  for (const auto& o : model.opset_import())
+    opsets[o.domain()] = static_cast<int>(o.version());
+  cc.set_opset_imports(opsets);
+  onnx::checker::LexicalScopeContext lex;
+  for (const auto& n : g.node()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx") return false;
+    for (const auto& a : n.attribute())
+      if (a.has_g() || a.graphs_size() > 0) return false;
+    for (const auto& in : n.input())
+      if (!in.empty() && !defined.count(in)) return false;
+    try {
+      onnx::checker::check_node(n, cc, lex);
+    } catch (const std::exception&) {
+      return false;
+    }
+    for (const auto& out : n.output())
+      if (!out.empty()) defined.insert(out);
+  }
+  for (const auto& o : g.output())
+    if (!defined.count(o.name())) return false;
+  return true;
+}
+
 std::optional<onnx::ModelProto> upgraded(const onnx::ModelProto& model) {
   const auto opset = declared_opset(model);
   if (!opset || *opset < kConvertFromOpset || *opset >= kConvertToOpset) return std::nullopt;
-  for (const auto& t : model.graph().initializer())
-    if (t.data_location() == onnx::TensorProto::EXTERNAL) return std::nullopt;
+  if (!safe_to_convert(model)) return std::nullopt;
   try {
     return onnx::version_conversion::ConvertVersion(model, kConvertToOpset);
   } catch (const std::exception&) {

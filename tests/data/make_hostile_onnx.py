@@ -76,6 +76,18 @@ write("cycle.onnx", model([helper.make_node("Relu", ["b"], ["a"], name="first"),
 write("missing_input.onnx", model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")]))
 write("unknown_op.onnx", model([helper.make_node("FooBar", ["x"], ["y"], name="foo")]))
 write("missing_output.onnx", model([helper.make_node("Relu", ["x"], ["z"], name="relu")]))
+# The same at opset 9, which onnx's version converter would see (it crashes on
+# a missing output): the importer's checks come first.
+write("missing_output_opset9.onnx",
+      model([helper.make_node("Relu", ["x"], ["z"], name="relu")], opset=9))
+write("missing_input_opset9.onnx",
+      model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")], opset=9))
+write("cycle_opset9.onnx", model([helper.make_node("Relu", ["b"], ["a"], name="first"),
+                                  helper.make_node("Relu", ["a"], ["b"], name="second"),
+                                  helper.make_node("Add", ["x", "b"], ["y"], name="add")],
+                                 opset=9))
+write("unknown_op_opset9.onnx", model([helper.make_node("FooBar", ["x"], ["y"], name="foo")],
+                                      opset=9))
 # ---- Options whose size arithmetic would overflow or loop for long
 x4 = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])]
 any_out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
