@@ -598,8 +598,8 @@ std::optional<int64_t> declared_opset(const onnx::ModelProto& model) {
 // malformed graphs (a graph output no node computes, for one), so only a
 // graph whose nodes are in order, read only names defined before them, are
 // of the default domain, have no subgraphs, pass onnx's node checker, and
-// define every graph output. Anything else is mapped at its own opset, where
-// the importer's own checks give the one-line error.
+// define every graph output, with dimensions below 2^31. Anything else is mapped at its own opset,
+// where the importer's own checks give the one-line error.
 bool safe_to_convert(const onnx::ModelProto& model) {
   const auto& g = model.graph();
   if (g.node_size() == 0) return false;
@@ -608,8 +608,25 @@ bool safe_to_convert(const onnx::ModelProto& model) {
     if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
     defined.insert(t.name());
   }
-  for (const auto& in : g.input())
+  // The converter's IR keeps dimensions as 32-bit integers (2^40 comes back
+  // as 0).
+  auto small_dims = [](const onnx::ValueInfoProto& v) {
+    for (const auto& d : v.type().tensor_type().shape().dim())
+      if (d.has_dim_value() && (d.dim_value() < 0 || d.dim_value() > (int64_t{1} << 31) - 1))
+        return false;
+    return true;
+  };
+  for (const auto& in : g.input()) {
+    if (!small_dims(in)) return false;
     defined.insert(in.name());
+  }
+  for (const auto& v : g.output())
+    if (!small_dims(v)) return false;
+  for (const auto& v : g.value_info())
+    if (!small_dims(v)) return false;
+  for (const auto& t : g.initializer())
+    for (int64_t d : t.dims())
+      if (d < 0 || d > (int64_t{1} << 31) - 1) return false;
   onnx::checker::CheckerContext cc;
   cc.set_ir_version(static_cast<int>(model.ir_version()));
   std::unordered_map<std::string, int> opsets;
