@@ -441,8 +441,8 @@ TEST_CASE(
   for (const std::string name :
        {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
         "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
-        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13",
-        "gelu_opset13"}) {
+        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13", "gelu_opset13",
+        "reduce_opset13"}) {
     CAPTURE(name);
     const std::string dir = std::string(STRATA_TEST_DATA_DIR) + "/onnx/";
     const auto imported = import_onnx(dir + name + ".onnx");
@@ -460,7 +460,7 @@ TEST_CASE(
     std::ofstream(kCases / ("pytorch_" + name + ".json")) << spec.dump();
     ++written;
   }
-  CHECK(written == 15);
+  CHECK(written == 16);
 }
 
 TEST_CASE("ONNX export refuses with one line naming the layer, and writes nothing") {

@@ -208,6 +208,21 @@ class GELUNet(nn.Module):
         return self.gelu(self.conv(x))
 
 
+class Reductions(nn.Module):
+    """Means and maxima over the spatial axes and over the channels, keepdim
+    both ways (ReduceMean, ReduceMax, ReduceSum, ReduceMin)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        centred = y - y.mean(dim=(2, 3), keepdim=True)
+        gate = torch.sigmoid(y.amax(dim=1, keepdim=True))
+        z = centred * gate + y.sum(dim=1, keepdim=True) - y.amin(dim=(1, 3), keepdim=True)
+        return torch.cat([z.mean(dim=3), y.sum(dim=3)], dim=1)
+
+
 def randomize_bn(model, g):
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d, nn.InstanceNorm2d)):
@@ -266,3 +281,5 @@ if __name__ == "__main__":
     export("pools_opset13", Pools(), (2, 2, 12, 12), 13)
     torch.manual_seed(0)
     export("gelu_opset13", GELUNet(), (2, 2, 5, 5), 13)
+    torch.manual_seed(0)
+    export("reduce_opset13", Reductions(), (2, 2, 5, 6), 13)
