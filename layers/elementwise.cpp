@@ -1,5 +1,6 @@
 #include "layers/elementwise.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -291,6 +292,11 @@ void ElementwiseLayer::backward(Inputs in, Inputs out, Inputs out_grad, Workspac
     throw Error("Output gradient: expected shape " + to_string(x.shape()) + ", got " +
                 to_string(dy.shape()));
   dx->resize(x.shape());
+  if (complete_function(*this) == F::Power && static_cast<float>(*exponent()) == 0.0f) {
+    // PyTorch's zeros_like: not 0 · dy, which is NaN where dy is NaN or ±inf.
+    std::fill(dx->values().begin(), dx->values().end(), 0.0f);
+    return;
+  }
   with_function(*this, [&](const auto& f) {
     elementwise::apply_derivative(f, x.data(), y.data(), dy.data(), dx->data(), x.size());
   });

@@ -41,7 +41,8 @@
 //   Abs'(0) = 0                        HardTanh'(±1) = 0
 //   HardSigmoid'(±3) = 0               Clip' = 1 at low and at high
 //   Log'(0) = +inf (−inf at −0)        Sqrt'(0) = +inf (−inf at −0)
-//   Power' = Exponent · x^(Exponent − 1), and 0 for Exponent 0
+//   Power' = Exponent · x^(Exponent − 1); for Exponent 0 the input gradient
+//   is 0 whatever the output gradient (PyTorch's zeros_like; not 0 · NaN)
 //   a clip-like function's derivative at NaN is 0 (Ramp's excepted).
 // Infinite inputs follow the IEEE arithmetic of the formula, as in PyTorch:
 // Softsign(±inf), Swish(−inf) and Mish(−inf) are NaN.

@@ -126,6 +126,27 @@ TEST_CASE("ElementwiseLayer Log, Sqrt and Power give IEEE results outside their 
   CHECK(run(ElementwiseLayer("Power").exponent(3)).first[0] == -1.0f);  // integer: fine
 }
 
+TEST_CASE("ElementwiseLayer Power 0 is 1 everywhere, and its gradient 0 whatever flows back") {
+  // PyTorch's pow_backward for exponent 0 is zeros_like(x): a NaN or infinite
+  // output gradient does not pass through (the importer makes ONNX constants
+  // tensors as Power 0 of x, times the constant).
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  ElementwiseLayer layer = ElementwiseLayer("Power").exponent(0);
+  layer.constrain_input(0, Shape{4});
+  const Tensor x({1, 4}, {-inf, 0.0f, nan, -2.0f});
+  Tensor y, dx, dy({1, 4}, {nan, inf, 1.0f, -inf});
+  const Tensor* in[] = {&x};
+  Tensor* out[] = {&y};
+  layer.forward(in, out, nullptr, RunContext{});
+  CHECK(y == Tensor({1, 4}, {1.0f, 1.0f, 1.0f, 1.0f}));
+  const Tensor* outs[] = {&y};
+  const Tensor* gouts[] = {&dy};
+  Tensor* gins[] = {&dx};
+  layer.backward(in, outs, gouts, nullptr, gins, {});
+  CHECK(dx == Tensor({1, 4}, {0.0f, 0.0f, 0.0f, 0.0f}));
+}
+
 TEST_CASE("ElementwiseLayer gradients of Abs … Power match finite differences") {
   // Away from every kink (0, ±1, ±3, the Clip bounds) by at least 0.1; Log,
   // Sqrt and fractional powers on positive numbers.
