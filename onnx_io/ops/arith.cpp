@@ -1,6 +1,7 @@
 // Arithmetic: folded when every input is a constant (shape computations);
 // of computed tensors TotalLayer (a sum of one shape) or ThreadingLayer
-// (broadcasting); with a constant operand ConstantTimesLayer/ConstantPlusLayer.
+// (broadcasting); with a constant operand ConstantTimesLayer/ConstantPlusLayer,
+// or a ThreadingLayer of x and the constant made a tensor of x's shape.
 #include <cmath>
 #include <functional>
 #include <map>
@@ -95,6 +96,11 @@ Constant::Type result_type(const std::vector<const Constant*>& in) {
 // a leading dimension that meets the batch must be 1 and is dropped.
 Tensor operand_array(const Context& ctx, const Constant& c, const Computed& x) {
   if (!c.all_known()) ctx.fail("the constant operand is not known at import");
+  for (double v : c.values)
+    if (!std::isfinite(static_cast<float>(v)))
+      ctx.fail(
+          "the constant operand holds NaN or infinity (supported: finite numbers, as a "
+          "layer's array holds)");
   const int64_t rank = onnx_rank(Value(x));
   Dims dims = c.dims;
   if (static_cast<int64_t>(dims.size()) > rank)
@@ -201,9 +207,53 @@ bool fold_gelu(Context& ctx, const Constant& c, const Computed& v) {
   return false;
 }
 
+ThreadingFunction threading_function(const Context& ctx) {
+  static const std::map<std::string, ThreadingFunction, std::less<>> kFunctions = {
+      {"Add", ThreadingFunction::Plus},  {"Sum", ThreadingFunction::Plus},
+      {"Mean", ThreadingFunction::Plus}, {"Sub", ThreadingFunction::Subtract},
+      {"Mul", ThreadingFunction::Times}, {"Div", ThreadingFunction::Divide},
+      {"Pow", ThreadingFunction::Power}, {"Max", ThreadingFunction::Max},
+      {"Min", ThreadingFunction::Min}};
+  return kFunctions.at(ctx.op());
+}
+
+// The constant c as a computed tensor of x's shape, for a ThreadingLayer to
+// combine with x: ElementwiseLayer Power 0 of x (1 everywhere, at ±inf and NaN
+// too, with the gradient 0), then ConstantTimesLayer c (1 · c is c exactly).
+// c must broadcast to x's example without enlarging it (the ThreadingLayer's
+// output is then x's shape, ONNX's broadcast of the two).
+Computed constant_like(Context& ctx, const Constant& c, const Computed& x) {
+  const Tensor array = operand_array(ctx, c, x);
+  const Dims& a = array.shape();
+  if (x.shape.rank_known()) {
+    const size_t rank = x.shape.rank();
+    bool fits = a.size() <= rank;
+    for (size_t k = 0; fits && k < std::min(a.size(), rank); ++k) {
+      const int64_t d = a[a.size() - 1 - k], xd = x.shape[rank - 1 - k];
+      fits = d == 1 || xd == kUnknownDim || xd == d;
+    }
+    if (!fits)
+      ctx.fail("a constant operand of shape " + to_string(c.dims) +
+               " enlarges the computed input's [N" + (rank ? ", " : "") +
+               x.shape.to_string().substr(1) +
+               " (supported: a constant that broadcasts to the computed input's shape)");
+  }
+  const Computed ones = ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(0), {x});
+  return ctx.add(ConstantTimesLayer(array), {ones});
+}
+
+// ThreadingLayer f of x and the constant c, in the node's order.
+Computed thread_with(Context& ctx, ThreadingFunction f, const Constant& c, const Computed& x,
+                     bool c_first) {
+  const Computed k = constant_like(ctx, c, x);
+  return ctx.add(ThreadingLayer(f),
+                 c_first ? std::vector<Computed>{k, x} : std::vector<Computed>{x, k});
+}
+
 // A computed x and a constant c: ConstantTimes/ConstantPlus (Sub and Div
 // folded into them), Elementwise Power for a one-number exponent, Ramp for
-// Max with 0. `c_first`: c is the first operand.
+// Max with 0; Max, Min and the other Pows as a ThreadingLayer of x and c.
+// `c_first`: c is the first operand.
 void with_constant(Context& ctx, const std::string& op, const Constant& c, const Computed& x,
                    bool c_first) {
   if (op == "Add" || op == "Sum") return ctx.set_output(0, plus(ctx, c, x));
@@ -222,29 +272,26 @@ void with_constant(Context& ctx, const std::string& op, const Constant& c, const
     const Computed inv = ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(-1), {x});
     return ctx.set_output(0, times(ctx, c, inv));
   }
-  if (op == "Pow" && !c_first) {
-    if (c.size() != 1 || !c.all_known())
-      ctx.fail("a constant exponent of shape " + to_string(c.dims) +
-               " is not supported (supported: one number)");
-    return ctx.set_output(
-        0, ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(c.values[0]), {x}));
+  if (!c.all_known()) ctx.fail("the constant operand is not known at import");
+  if (op == "Pow") {
+    // The result has the base's type: an integer base makes an integer tensor
+    // (ONNX truncates), which no strata layer gives.
+    if (c_first && c.type != Constant::Type::Float)
+      ctx.fail(
+          "a constant integer base is not supported (the result would be an integer "
+          "tensor; supported: a float base)");
+    if (!c_first && c.size() == 1 && onnx_rank(Value(c)) <= onnx_rank(Value(x)))
+      return ctx.set_output(
+          0, ctx.add(ElementwiseLayer(ElementwiseFunction::Power).exponent(c.values[0]), {x}));
+    return ctx.set_output(0, thread_with(ctx, ThreadingFunction::Power, c, x, c_first));
   }
   if (op == "Max" && all_equal_to(c, 0))
     return ctx.set_output(0, ctx.add(ElementwiseLayer(ElementwiseFunction::Ramp), {x}));
-  ctx.fail(op + " of a computed tensor and a constant" +
-           (op == "Pow" ? std::string(" base") : std::string()) +
-           " is not supported (supported with a constant: Add, Sub, Mul, Div, Pow with a "
-           "constant exponent, Max with 0)");
-}
-
-ThreadingFunction threading_function(const Context& ctx) {
-  static const std::map<std::string, ThreadingFunction, std::less<>> kFunctions = {
-      {"Add", ThreadingFunction::Plus},  {"Sum", ThreadingFunction::Plus},
-      {"Mean", ThreadingFunction::Plus}, {"Sub", ThreadingFunction::Subtract},
-      {"Mul", ThreadingFunction::Times}, {"Div", ThreadingFunction::Divide},
-      {"Pow", ThreadingFunction::Power}, {"Max", ThreadingFunction::Max},
-      {"Min", ThreadingFunction::Min}};
-  return kFunctions.at(ctx.op());
+  if (op == "Max" || op == "Min")
+    return ctx.set_output(0, thread_with(ctx, threading_function(ctx), c, x, c_first));
+  ctx.fail(op +
+           " of a computed tensor and a constant is not supported (supported with a "
+           "constant: Add, Sub, Mul, Div, Pow, Max, Min)");
 }
 
 // Computed tensors: TotalLayer for a sum of one known shape, ThreadingLayer

@@ -423,7 +423,7 @@ TEST_CASE(
   }
   // The PyTorch-exported models, imported and exported again.
   for (const auto* file : {"mlp_opset11", "resnet_opset13", "mobilenet_opset17", "conv3d_opset17",
-                           "conv1d_opset13", "concat_opset13"}) {
+                           "conv1d_opset13", "concat_opset13", "constants_opset17"}) {
     const auto imported =
         import_onnx(std::string(STRATA_TEST_DATA_DIR) + "/onnx/" + file + ".onnx");
     export_case(std::string("reexport_") + file, *imported, random_inputs(*imported, c, 2), 17,
@@ -442,7 +442,7 @@ TEST_CASE(
        {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
         "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
         "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13", "gelu_opset13",
-        "reduce_opset13"}) {
+        "reduce_opset13", "constants_opset11", "constants_opset17"}) {
     CAPTURE(name);
     const std::string dir = std::string(STRATA_TEST_DATA_DIR) + "/onnx/";
     const auto imported = import_onnx(dir + name + ".onnx");
@@ -460,7 +460,7 @@ TEST_CASE(
     std::ofstream(kCases / ("pytorch_" + name + ".json")) << spec.dump();
     ++written;
   }
-  CHECK(written == 16);
+  CHECK(written == 18);
 }
 
 TEST_CASE("ONNX export refuses with one line naming the layer, and writes nothing") {

@@ -6,6 +6,9 @@
 #include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -78,6 +81,56 @@ std::unique_ptr<Layer> periodic_model(int64_t tail_start, int64_t tail_end) {
                            "periodic.onnx", {});
 }
 
+// A model of one binary node `op` of x [N, xdims…] and a constant c (an
+// initializer of ONNX dims cdims, float or int64), c first when c_first.
+std::unique_ptr<Layer> constant_operand_model(const std::string& op, Dims xdims, Dims cdims,
+                                              std::vector<double> c, bool c_first,
+                                              bool integer = false) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("constant_operand");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* t = in->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->mutable_shape()->add_dim()->set_dim_param("N");
+  for (int64_t d : xdims)
+    t->mutable_shape()->add_dim()->set_dim_value(d);
+  g->add_output()->set_name("y");
+  auto* init = g->add_initializer();
+  init->set_name("c");
+  init->set_data_type(integer ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+  for (int64_t d : cdims)
+    init->add_dims(d);
+  for (double v : c) {
+    if (integer)
+      init->add_int64_data(static_cast<int64_t>(v));
+    else
+      init->add_float_data(static_cast<float>(v));
+  }
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  // std::strings: GCC 12 warns (-Wrestrict) on protobuf's setters inlined
+  // with a literal.
+  const std::string y = "y", xs = "x", cs = "c";
+  n->set_name(y);
+  n->add_input(c_first ? cs : xs);
+  n->add_input(c_first ? xs : cs);
+  n->add_output(y);
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  return import_onnx_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m.onnx",
+                           {});
+}
+
+// The same bits, or both NaN.
+bool same_float(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) ||
+         std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b);
+}
+
 }  // namespace
 
 TEST_CASE("PyTorch-exported models give PyTorch's outputs") {
@@ -85,7 +138,7 @@ TEST_CASE("PyTorch-exported models give PyTorch's outputs") {
        {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
         "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
         "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13", "gelu_opset13",
-        "reduce_opset13"}) {
+        "reduce_opset13", "constants_opset11", "constants_opset17"}) {
     CAPTURE(name);
     const auto net = import_onnx(kDir + name + ".onnx");
     const Tensor x = read_npy(kDir + name + ".input.npy");
@@ -97,6 +150,88 @@ TEST_CASE("PyTorch-exported models give PyTorch's outputs") {
     const auto again = net_from_json(net_to_json(*net));
     CHECK(apply(*again, x) == y);
   }
+}
+
+TEST_CASE("Max, Min and Pow with a constant operand import exactly, as a ThreadingLayer") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // x [2, 2, 3]: the batch, then [2, 3].
+  const Tensor x({2, 2, 3}, std::vector<float>{-inf, -2.5f, -0.0f, 0.0f, 0.1f, 0.3f, 1.5f, inf, nan,
+                                               -1.0f, 2.0f, 0.25f});
+  // ONNX's meaning (NumPy's maximum, minimum and power), with c right-aligned
+  // against x [N, 2, 3].
+  auto reference = [&](const std::string& op, const Dims& cdims, const std::vector<double>& c,
+                       bool c_first) {
+    Tensor y(x.shape());
+    const Dims full = {2, 2, 3};
+    for (int64_t e = 0; e < x.size(); ++e) {
+      const int64_t idx[3] = {e / 6, (e / 3) % 2, e % 3};
+      int64_t off = 0;
+      for (size_t k = 0; k < cdims.size(); ++k) {
+        const size_t axis = full.size() - cdims.size() + k;
+        off = off * cdims[k] + (cdims[k] == 1 ? 0 : idx[axis]);
+      }
+      const float a = x[e], b = static_cast<float>(c[static_cast<size_t>(off)]);
+      const float l = c_first ? b : a, r = c_first ? a : b;
+      if (op == "Pow")
+        y[e] = std::pow(l, r);
+      else if (std::isnan(l) || std::isnan(r))
+        y[e] = nan;
+      else
+        y[e] = op == "Max" ? std::max(l, r) : std::min(l, r);
+    }
+    return y;
+  };
+  struct Case {
+    std::string op;
+    Dims cdims;
+    std::vector<double> c;
+    bool c_first, integer;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"Max", {2, 1}, {-0.5, 0.25}, false, false},                 // torch.clamp's lower bound
+           {"Min", {1, 2, 3}, {0.5, -1, 3, 0.2, 7, -4}, false, false},  // its upper bound
+           {"Max", {3}, {-1, 0.2, 1}, true, false},                     // the constant first
+           {"Min", {}, {0.3}, true, false},                             // one number
+           {"Pow", {3}, {1, 2, 3}, false, true},                        // integer exponents
+           {"Pow", {2, 1}, {0.5, -2}, false, false},                    // one per channel
+           {"Pow", {}, {2}, true, false},                               // 2 ** x
+           {"Pow", {1, 3}, {2, 0.5, 10}, true, false}}) {
+    CAPTURE(k.op);
+    CAPTURE(to_string(k.cdims));
+    const auto net = constant_operand_model(k.op, {2, 3}, k.cdims, k.c, k.c_first, k.integer);
+    const Tensor y = apply(*net, x);
+    const Tensor want = reference(k.op, k.cdims, k.c, k.c_first);
+    REQUIRE(y.shape() == want.shape());
+    for (int64_t e = 0; e < y.size(); ++e) {
+      CAPTURE(e);
+      CHECK(same_float(y[e], want[e]));
+    }
+    bool threading = false;
+    for (const auto& [name, layer] : net->children())
+      threading = threading || layer->type() == "ThreadingLayer";
+    CHECK(threading);
+    const auto again = net_from_json(net_to_json(*net));
+    const Tensor y2 = apply(*again, x);
+    for (int64_t e = 0; e < y.size(); ++e)
+      CHECK(same_float(y2[e], y[e]));
+  }
+  // An integer base makes an integer tensor (ONNX truncates); a constant that
+  // enlarges the computed input would make the output larger than x.
+  CHECK_THROWS_WITH_AS(constant_operand_model("Pow", {2, 3}, {}, {2}, true, true),
+                       "m.onnx: node 'y' (Pow, opset 13): a constant integer base is not "
+                       "supported (the result would be an integer tensor; supported: a float "
+                       "base)",
+                       Error);
+  CHECK_THROWS_WITH_AS(constant_operand_model("Min", {2, 3}, {2, 1}, {1, inf}, false),
+                       "m.onnx: node 'y' (Min, opset 13): the constant operand holds NaN or "
+                       "infinity (supported: finite numbers, as a layer's array holds)",
+                       Error);
+  CHECK_THROWS_WITH_AS(constant_operand_model("Max", {2, 1}, {3}, {1, 2, 3}, false),
+                       "m.onnx: node 'y' (Max, opset 13): a constant operand of shape [3] "
+                       "enlarges the computed input's [N, 2, 1] (supported: a constant that "
+                       "broadcasts to the computed input's shape)",
+                       Error);
 }
 
 TEST_CASE("an imported net is a chain when the graph is one, with the graph's port names") {
@@ -213,6 +348,26 @@ TEST_CASE("fine-tuning an imported net lowers the loss") {
   TrainOptions options{.batch_size = 2, .rounds = 20, .seed = 1, .quiet = true};
   options.loss = LossFunction::MeanSquared;
   const TrainResult r = NetTrain(*net, data, options);
+  REQUIRE(r.batch_losses.size() == 20);
+  CHECK(r.batch_losses.back() < 0.5 * r.batch_losses.front());
+}
+
+TEST_CASE("fine-tuning a net with Max, Min and Pow of constants lowers the loss") {
+  // The constants are arrays (ConstantTimesLayer), trained like any other.
+  // The exponent array of y ** c (node '/Pow_1') would get log(y) · y^c, NaN
+  // where the base y is negative (as a trainable exponent in PyTorch), so it
+  // is frozen; the constants' Power 0 layers pass no NaN back into the conv.
+  auto net = import_onnx(kDir + "constants_opset17.onnx");
+  const Tensor x = read_npy(kDir + "constants_opset17.input.npy");
+  const Tensor y = read_npy(kDir + "constants_opset17.output.npy");
+  Tensor target = y;
+  for (int64_t i = 0; i < target.size(); ++i)
+    target[i] = y[i] + 0.3f;  // a shift the conv's biases can learn
+  Dataset data{x, target};
+  TrainOptions options{.batch_size = 2, .rounds = 20, .seed = 1, .quiet = true};
+  options.loss = LossFunction::MeanSquared;
+  options.learning_rate_multipliers = {{"Pow_1_2", 0}};
+  const TrainResult r = NetTrain(*net, data, options, Adam(0.01));
   REQUIRE(r.batch_losses.size() == 20);
   CHECK(r.batch_losses.back() < 0.5 * r.batch_losses.front());
 }

@@ -223,6 +223,28 @@ class Reductions(nn.Module):
         return torch.cat([z.mean(dim=3), y.sum(dim=3)], dim=1)
 
 
+class ConstantOperands(nn.Module):
+    """Max, Min and Pow with a constant operand: torch.clamp with tensor
+    bounds (Max then Min, a bound per channel and one per position),
+    torch.maximum with a constant row, torch.minimum with a number first,
+    2 ** x (Pow of a constant base) and x ** c with an exponent per channel."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3, padding=1)
+        self.register_buffer("low", torch.tensor([-0.5, -0.2, 0.1]).view(3, 1, 1))
+        self.register_buffer("high", torch.linspace(0.2, 1.0, 25).view(1, 5, 5))
+        self.register_buffer("floor", torch.linspace(-1.0, 1.0, 5))
+        self.register_buffer("cap", torch.tensor(0.3))
+        self.register_buffer("exponent", torch.tensor([2.0, 3.0, 1.0]).view(3, 1, 1))
+        self.register_buffer("root", torch.tensor([0.5, 1.5, 2.5]).view(3, 1, 1))
+
+    def forward(self, x):
+        y = self.conv(x)
+        return torch.cat([torch.clamp(y, min=self.low, max=self.high),
+                          torch.maximum(y, self.floor), torch.minimum(self.cap, y),
+                          2 ** y, y ** self.exponent, y.abs() ** self.root], dim=1)
+
+
 def randomize_bn(model, g):
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm3d, nn.InstanceNorm2d)):
@@ -283,3 +305,7 @@ if __name__ == "__main__":
     export("gelu_opset13", GELUNet(), (2, 2, 5, 5), 13)
     torch.manual_seed(0)
     export("reduce_opset13", Reductions(), (2, 2, 5, 6), 13)
+    torch.manual_seed(0)
+    export("constants_opset11", ConstantOperands(), (2, 2, 5, 5), 11)
+    torch.manual_seed(0)
+    export("constants_opset17", ConstantOperands(), (2, 2, 5, 5), 17, dynamic_batch=True)
