@@ -250,13 +250,15 @@ Computed thread_with(Context& ctx, ThreadingFunction f, const Constant& c, const
                  c_first ? std::vector<Computed>{k, x} : std::vector<Computed>{x, k});
 }
 
-// A computed x and a constant c: ConstantTimes/ConstantPlus (Sub and Div
-// folded into them), Elementwise Power for a one-number exponent, Ramp for
+// A computed x and a constant c: ConstantTimes/ConstantPlus (Sub, Div and
+// Mean folded into them), Elementwise Power for a one-number exponent, Ramp for
 // Max with 0; Max, Min and the other Pows as a ThreadingLayer of x and c.
 // `c_first`: c is the first operand.
 void with_constant(Context& ctx, const std::string& op, const Constant& c, const Computed& x,
                    bool c_first) {
   if (op == "Add" || op == "Sum") return ctx.set_output(0, plus(ctx, c, x));
+  if (op == "Mean")  // (x + c) / 2, as of computed tensors: times 1/2 is dividing by 2
+    return ctx.set_output(0, times(ctx, Constant::scalar(0.5), plus(ctx, c, x)));
   if (op == "Mul") {
     if (fold_into_total_pooling(ctx, c, x, c_first ? 1 : 0) || fold_gelu(ctx, c, x)) return;
     return ctx.set_output(0, times(ctx, c, x));
@@ -291,7 +293,7 @@ void with_constant(Context& ctx, const std::string& op, const Constant& c, const
     return ctx.set_output(0, thread_with(ctx, threading_function(ctx), c, x, c_first));
   ctx.fail(op +
            " of a computed tensor and a constant is not supported (supported with a "
-           "constant: Add, Sub, Mul, Div, Pow, Max, Min)");
+           "constant: Add, Sub, Mul, Div, Pow, Max, Min, Mean)");
 }
 
 // Computed tensors: TotalLayer for a sum of one known shape, ThreadingLayer

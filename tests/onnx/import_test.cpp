@@ -216,6 +216,11 @@ TEST_CASE("Max, Min and Pow with a constant operand import exactly, as a Threadi
     for (int64_t e = 0; e < y.size(); ++e)
       CHECK(same_float(y2[e], y[e]));
   }
+  // Mean of x and a constant: (x + c) / 2, ConstantPlus then ConstantTimes 1/2.
+  const auto mean = constant_operand_model("Mean", {2, 3}, {2, 1}, {1.5, -3}, true);
+  const Tensor m = apply(*mean, x);
+  for (int64_t e = 0; e < x.size(); ++e)
+    CHECK(same_float(m[e], (x[e] + ((e / 3) % 2 ? -3.0f : 1.5f)) / 2));
   // An integer base makes an integer tensor (ONNX truncates); a constant that
   // enlarges the computed input would make the output larger than x.
   CHECK_THROWS_WITH_AS(constant_operand_model("Pow", {2, 3}, {}, {2}, true, true),
