@@ -136,9 +136,10 @@ double TrainingStep::operator()(const Tensor& inputs, const Tensor& targets, Rng
   // (its float and the rest, so that the sum keeps a double's precision),
   // the stop requests, and the processes that failed (how many, and the sum
   // of their ranks + 1, which names the one when there is one).
+  // Sized by the arrays, the same on every process whatever a shard gave.
   size_t total = 5;
-  for (const Tensor* g : grad_views_)
-    total += static_cast<size_t>(g->size());
+  for (const Tensor* p : params_)
+    total += static_cast<size_t>(p->size());
   fused_.resize(total);
   float* f = fused_.data();
   for (size_t i = 0; i < grad_views_.size(); ++i) {
