@@ -18,7 +18,8 @@ export CCACHE_NOHASHDIR ?= 1
 endif
 PACKAGES = cmake g++ make libeigen3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev doctest-dev \
            libcli11-dev libbenchmark-dev libxml2-utils graphviz \
-           libonnx-dev libprotobuf-dev libonnx-testdata
+           libonnx-dev libprotobuf-dev libonnx-testdata \
+           libopenmpi-dev openmpi-bin
 # libclang-rt-14-dev holds the fuzzer and sanitizer runtimes (only recommended by clang-14).
 FUZZ_PACKAGES = clang-14 libfuzzer-14-dev libclang-rt-14-dev
 FUZZ_SECONDS ?= 60

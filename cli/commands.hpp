@@ -15,6 +15,13 @@ struct Interrupted {
   std::string message;
 };
 
+// Thrown by a process of a data-parallel `strata train` (under mpirun) whose
+// failure or interruption another process reports: main() exits with `code`
+// and prints nothing, so that the message appears once.
+struct Quiet {
+  int code;
+};
+
 void add_info_command(CLI::App& app);
 void add_init_command(CLI::App& app);
 void add_apply_command(CLI::App& app);

@@ -105,6 +105,8 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
+  } catch (const strata::cli::Quiet& e) {
+    return e.code;
   } catch (const strata::cli::Interrupted& e) {
     std::cerr << "strata: " << e.message << "\n";
     return 130;

@@ -6,9 +6,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +24,7 @@
 #include "serialization/checkpoint.hpp"
 #include "serialization/net_json.hpp"
 #include "train/loss_plot.hpp"
+#include "train/mpi_communicator.hpp"
 #include "train/net_train.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
@@ -225,17 +229,33 @@ RoundSchedule make_schedule(const TrainArgs& args, const Given& given, double ra
   return schedule;
 }
 
-void run_train(TrainArgs args, const Given& given) {
-  // Everything that can be checked is checked before training starts.
-  if (args.net.empty() == args.resume.empty())
-    throw Error(args.net.empty() ? "give the net file NET, or --resume CHECKPOINT"
-                                 : "give either NET or --resume CHECKPOINT, not both (a "
-                                   "checkpoint holds its net)");
+// What a training needs, read and checked before it starts.
+struct Job {
   std::unique_ptr<Optimizer> optimizer;
   std::unique_ptr<Layer> net;
   std::vector<RoundRecord> history;
   TrainOptions options;
   double initial_rate = 0;
+  LossFunction loss = LossFunction::MeanSquared;
+  Dataset data;
+  nlohmann::json settings;
+};
+
+// Reads the net (or the checkpoint) and the data, and checks the options.
+// Only the process that writes (`writes`) checks that the outputs can be
+// written.
+Job prepare(TrainArgs& args, const Given& given, bool writes) {
+  // Everything that can be checked is checked before training starts.
+  if (args.net.empty() == args.resume.empty())
+    throw Error(args.net.empty() ? "give the net file NET, or --resume CHECKPOINT"
+                                 : "give either NET or --resume CHECKPOINT, not both (a "
+                                   "checkpoint holds its net)");
+  Job job;
+  std::unique_ptr<Optimizer>& optimizer = job.optimizer;
+  std::unique_ptr<Layer>& net = job.net;
+  std::vector<RoundRecord>& history = job.history;
+  TrainOptions& options = job.options;
+  double& initial_rate = job.initial_rate;
   if (!args.resume.empty()) {
     for (CLI::Option* o : given.resumable)
       if (o->count())
@@ -291,12 +311,15 @@ void run_train(TrainArgs args, const Given& given) {
   }
   if (!args.validation.targets.empty() && args.validation.data.empty())
     throw Error("--validation-targets: needs --validation FILE (the inputs)");
-  check_writable(args.output);
-  if (!args.loss_plot.empty()) check_writable(args.loss_plot);
-  if (!args.checkpoint.empty()) check_writable(args.checkpoint);
+  if (writes) {
+    check_writable(args.output);
+    if (!args.loss_plot.empty()) check_writable(args.loss_plot);
+    if (!args.checkpoint.empty()) check_writable(args.checkpoint);
+  }
 
   if (!net) net = load_net_file(args.net);
-  LossFunction loss = default_loss(*net);
+  LossFunction& loss = job.loss;
+  loss = default_loss(*net);
   if (!args.loss.empty()) {
     try {
       loss = parse_loss_function(args.loss);
@@ -306,17 +329,83 @@ void run_train(TrainArgs args, const Given& given) {
   }
   options.loss = loss;
   options.learning_rate_multipliers = multipliers_of(args);
-  const Dataset data = read_dataset(*net, args.data, args.input_scale);
-  check_targets(*net, data, loss, args.data);
+  job.data = read_dataset(*net, args.data, args.input_scale);
+  check_targets(*net, job.data, loss, args.data);
   if (!args.validation.data.empty()) {
     options.validation = read_dataset(*net, args.validation, args.input_scale);
     check_targets(*net, *options.validation, loss, args.validation);
   }
 
-  const nlohmann::json settings = settings_of(args, initial_rate, loss);
+  job.settings = settings_of(args, initial_rate, loss);
+  return job;
+}
+
+// The number of processes an MPI launcher started, from its environment (0
+// when none did).
+int launched_processes() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return launched_by_mpi() ? 1 : 0;
+}
+
+// Data-parallel under an MPI launcher (mpirun -np 4 strata train …): the
+// processes train together, and rank 0 alone reports and writes.
+std::unique_ptr<MpiCommunicator> start_mpi() {
+  const int processes = launched_processes();
+  if (processes == 0) return nullptr;
+  if (!mpi_available()) {
+    if (processes == 1) return nullptr;
+    throw Error("started by an MPI launcher with " + std::to_string(processes) +
+                " processes, but this strata was built without MPI (each would train alone): "
+                "build it with libopenmpi-dev installed (make deps; CMake option STRATA_MPI)");
+  }
+  return std::make_unique<MpiCommunicator>();
+}
+
+// The processes agree that each of them is ready to train: one that failed
+// (a file it cannot read) would otherwise leave the others waiting for it.
+// The lowest failing rank reports its error, the others exit quietly.
+void agree_ready(Communicator& comm, const std::optional<Error>& failure) {
+  std::vector<double> failed(static_cast<size_t>(comm.size()), 0.0);
+  if (failure) failed[static_cast<size_t>(comm.rank())] = 1;
+  comm.allreduce_sum(failed.data(), comm.size());
+  const auto first = std::find_if(failed.begin(), failed.end(), [](double f) { return f > 0; });
+  if (first == failed.end()) return;
+  if (first - failed.begin() != comm.rank()) throw Quiet{1};
+  Error e = *failure;
+  if (comm.rank() != 0) e.add_context("rank " + std::to_string(comm.rank()));
+  throw e;
+}
+
+void train(TrainArgs args, const Given& given, MpiCommunicator* comm) {
+  const int rank = comm ? comm->rank() : 0;
+  const bool writes = rank == 0;
+  Job job;
+  if (comm) {
+    std::optional<Error> failure;
+    try {
+      job = prepare(args, given, writes);
+    } catch (Error& e) {
+      failure = e;
+    }
+    agree_ready(*comm, failure);
+  } else {
+    job = prepare(args, given, writes);
+  }
+  std::unique_ptr<Optimizer>& optimizer = job.optimizer;
+  std::unique_ptr<Layer>& net = job.net;
+  std::vector<RoundRecord>& history = job.history;
+  TrainOptions& options = job.options;
+  const Dataset& data = job.data;
+  const nlohmann::json& settings = job.settings;
+  if (comm) {
+    options.communicator = comm;
+    options.quiet = options.quiet || !writes;
+    comm->abandon_after_stop(&g_stop);
+  }
   options.on_round = [&](const RoundRecord& record) {
     history.push_back(record);
-    if (!args.checkpoint.empty())
+    if (!args.checkpoint.empty() && writes)
       save_checkpoint(args.checkpoint, *net, *optimizer, {record.round + 1, 0}, args.seed, history,
                       settings);
     return true;
@@ -328,19 +417,40 @@ void run_train(TrainArgs args, const Given& given) {
     try {
       result = NetTrain(*net, data, options, *optimizer);
     } catch (Error& e) {
-      throw e.add_context(args.net);
+      e.add_context(args.net);
+      // Every process fails alike, but for one of its own shard (which names
+      // its rank): rank 0 reports.
+      if (!writes &&
+          std::string(e.what()).find("rank " + std::to_string(rank) + ":") == std::string::npos)
+        throw Quiet{1};
+      throw e;
     }
+  }
+  const std::string resume_file =
+      args.checkpoint.empty() ? args.output + ".checkpoint.json" : args.checkpoint;
+  const std::string resume_command =
+      (comm ? "mpirun -np " + std::to_string(comm->size()) + " " : std::string()) +
+      "strata train --resume " + resume_file + " --data ... -o " + args.output;
+  if (!result.communication_error.empty()) {
+    // Another process is gone. Every survivor saves its state (all of them
+    // hold the same, and rank 0 may be the one that died), then fails.
+    save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings);
+    throw Error(result.communication_error + "; saved the training state (round " +
+                std::to_string(result.next.round) + ", batch " +
+                std::to_string(result.next.batch + 1) + ") to " + resume_file +
+                "; continue with: " + resume_command);
   }
   if (result.stopped && result.next.round <= args.rounds) {
     // Interrupted: keep the last complete state, and say how to go on.
-    const std::string file =
-        args.checkpoint.empty() ? args.output + ".checkpoint.json" : args.checkpoint;
-    save_checkpoint(file, *net, *optimizer, result.next, args.seed, history, settings);
-    throw Interrupted{
-        "interrupted in round " + std::to_string(result.next.round) + " before batch " +
-        std::to_string(result.next.batch + 1) + "; saved the training state to " + file +
-        "; continue with: strata train --resume " + file + " --data ... -o " + args.output};
+    if (!writes) throw Quiet{130};
+    save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings);
+    throw Interrupted{"interrupted in round " + std::to_string(result.next.round) +
+                      " before batch " + std::to_string(result.next.batch + 1) +
+                      "; saved the training state to " + resume_file +
+                      "; continue with: " + resume_command};
   }
+  // Rank 0 alone writes and reports.
+  if (!writes) return;
   // Without --quiet, the progress lines had the warning already.
   if (args.quiet && result.diverged_round)
     for (const RoundRecord& r : result.rounds)
@@ -364,10 +474,29 @@ void run_train(TrainArgs args, const Given& given) {
     std::cout << ", accuracy " << format("%.2f", 100 * *last.validation_accuracy) << "%";
   std::cout << "\n"
             << format("%.0f", result.examples_per_second) << " examples/s, "
-            << format("%.2f", result.seconds) << " s\n";
+            << format("%.2f", result.seconds) << " s";
+  if (comm) std::cout << " on " << comm->size() << " processes";
+  std::cout << "\n";
   std::cout << "wrote " << args.output;
   if (!args.loss_plot.empty()) std::cout << " and " << args.loss_plot;
   std::cout << "\n";
+}
+
+void run_train(const TrainArgs& args, const Given& given) {
+  std::unique_ptr<MpiCommunicator> comm = start_mpi();
+  if (!comm) return train(args, given, nullptr);
+  // Under mpirun the message is printed before MPI is finalized: after
+  // SIGTERM mpirun kills the processes a second later, and finalizing may
+  // take that long.
+  try {
+    train(args, given, comm.get());
+  } catch (const Interrupted& e) {
+    std::cerr << "strata: " << e.message << std::endl;
+    throw Quiet{130};
+  } catch (const Error& e) {
+    std::cerr << "strata: " << e.what() << std::endl;
+    throw Quiet{1};
+  }
 }
 
 }  // namespace

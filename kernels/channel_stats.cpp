@@ -195,19 +195,25 @@ void plane_normalize_grad(const float* xd, const float* dyd, int64_t planes, int
   }
 }
 
-void channel_moments(const float* xd, int64_t batch, int64_t channels, int64_t n, double* mean,
-                     double* var, StatsScratch& work) {
+int64_t channel_moments(const float* xd, int64_t batch, int64_t channels, int64_t n, double* mean,
+                        double* var, StatsScratch& work, Communicator* comm) {
   // Per plane, Σ (x − c) and Σ (x − c)² about a first guess c at the
   // channel's mean (from the first example), reduced over the batch in a
-  // fixed order. A channel whose guess was poor is summed again.
-  const int64_t planes = batch * channels, count = batch * n;
+  // fixed order (and then across processes). A channel whose guess was poor
+  // is summed again.
+  const bool shared = is_distributed(comm);
+  const int64_t planes = batch * channels;
   work.center.resize(static_cast<size_t>(channels));
   work.part_a.resize(static_cast<size_t>(planes));
   work.part_b.resize(static_cast<size_t>(planes));
   work.channel_a.resize(static_cast<size_t>(channels));
   work.channel_b.resize(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; ++c)
-    work.center[c] = plane_sums::first_mean(xd + c * n, n);
+    work.center[c] = batch > 0 ? plane_sums::first_mean(xd + c * n, n) : 0.0f;
+  // Every process sums about the same guess, so that the sums add up.
+  if (shared)
+    comm->broadcast(work.center.data(), channels * static_cast<int64_t>(sizeof(float)), 0);
+  double count = static_cast<double>(batch * n);
   for (int pass = 0; pass < 2; ++pass) {
     parallel_for(planes, [&](int64_t p) {
       const int64_t c = p % channels;
@@ -216,12 +222,26 @@ void channel_moments(const float* xd, int64_t batch, int64_t channels, int64_t n
     });
     sum_over_batch(work.part_a.data(), batch, channels, work.channel_a.data());
     sum_over_batch(work.part_b.data(), batch, channels, work.channel_b.data());
+    if (shared) {
+      // One reduction for both sums and the count; the count is exact in a
+      // double.
+      std::vector<double>& buf = work.shared;
+      buf.resize(static_cast<size_t>(2 * channels + 1));
+      std::copy_n(work.channel_a.data(), channels, buf.data());
+      std::copy_n(work.channel_b.data(), channels, buf.data() + channels);
+      buf[2 * channels] = static_cast<double>(batch * n);
+      comm->allreduce_sum(buf.data(), 2 * channels + 1);
+      std::copy_n(buf.data(), channels, work.channel_a.data());
+      std::copy_n(buf.data() + channels, channels, work.channel_b.data());
+      count = buf[2 * channels];
+    }
+    // Every process decides from the same sums, so they agree on a second pass.
     bool again = false;
     for (int64_t c = 0; c < channels; ++c) {
       if (pass == 1 && var[c] >= 0) continue;
       double m, v;
-      const bool exact = plane_sums::variance_from_sums(
-          work.center[c], work.channel_a[c], work.channel_b[c], static_cast<double>(count), m, v);
+      const bool exact = plane_sums::variance_from_sums(work.center[c], work.channel_a[c],
+                                                        work.channel_b[c], count, m, v);
       mean[c] = m;
       // −1 marks a channel to sum again (pass 0 only; then it is taken as is).
       var[c] = exact || pass == 1 ? v : -1;
@@ -232,6 +252,7 @@ void channel_moments(const float* xd, int64_t batch, int64_t channels, int64_t n
     }
     if (!again) break;
   }
+  return static_cast<int64_t>(count);
 }
 
 void channel_grad_sums(const float* xd, const float* dyd, int64_t batch, int64_t channels,

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/communicator.hpp"
+
 namespace strata::kernels {
 
 // Buffers kept between calls; they only grow, so a warm step allocates nothing.
@@ -24,6 +26,7 @@ struct StatsScratch {
   std::vector<float> center;                 // the point sums are taken about
   std::vector<double> part_a, part_b;        // partial sums (per chunk or plane)
   std::vector<double> channel_a, channel_b;  // per channel: the sums about center
+  std::vector<double> shared;                // the sums sent across processes
 };
 
 // ---- Per plane (InstanceNormalization)
@@ -43,9 +46,14 @@ void plane_normalize_grad(const float* x, const float* dy, int64_t planes, int64
 
 // ---- Per channel over the batch (BatchNormalization)
 
-// mean[c] and var[c] (biased) of channel c's batch · n values.
-void channel_moments(const float* x, int64_t batch, int64_t channels, int64_t n, double* mean,
-                     double* var, StatsScratch& scratch);
+// mean[c] and var[c] (biased) of channel c's batch · n values; returns
+// the number of values per channel (batch · n). With a communicator of more
+// than one process (synchronized batch normalization), over the values of
+// every process's batch (which may be empty): the first guess is rank 0's,
+// the sums are reduced across processes, and the count returned is the
+// total.
+int64_t channel_moments(const float* x, int64_t batch, int64_t channels, int64_t n, double* mean,
+                        double* var, StatsScratch& scratch, Communicator* comm = nullptr);
 
 // Per channel: sum_dy[c] = Σ dy and sum_dy_xhat[c] = Σ dy·x̂ over the batch.
 void channel_grad_sums(const float* x, const float* dy, int64_t batch, int64_t channels, int64_t n,

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/communicator.hpp"
 #include "core/error.hpp"
 #include "core/threads.hpp"
 #include "kernels/channel_stats.hpp"
@@ -17,6 +18,7 @@ struct BatchNormWorkspace : Workspace {
   bool training = false;                    // the mode of the last forward
   bool pending_update = false;              // batch statistics not yet committed
   int64_t count = 0;                        // values per channel (batch × spatial positions)
+  Communicator* communicator = nullptr;     // synchronized: the statistics are global
   std::vector<double> mean;                 // per channel: the mean used by the last forward
   std::vector<float> inv_std;               // per channel: 1 / sqrt(v + Epsilon)
   std::vector<double> var;                  // per channel: the batch variance
@@ -102,13 +104,10 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
                 std::to_string(gamma.size()));
   const int64_t planes = batch * channels;
   const int64_t n = x.size() / std::max<int64_t>(1, planes);  // spatial positions
-  const int64_t count = batch * n;
+  int64_t count = batch * n;
   const bool training = ctx.mode == Mode::Training;
-  if (training && count < 2)
-    throw Error(
-        "Input: training needs more than one value per channel (batch size × spatial "
-        "positions), got " +
-        std::to_string(count));
+  // Data-parallel training: the statistics of the global batch.
+  Communicator* comm = training && is_distributed(ctx.communicator) ? ctx.communicator : nullptr;
 
   // Without a workspace (a plain forward) the statistics go to a local one.
   BatchNormWorkspace local;
@@ -116,22 +115,31 @@ void BatchNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   work->has_forward = true;
   work->training = training;
   work->pending_update = training;
-  work->count = count;
+  work->communicator = comm;
   work->mean.resize(static_cast<size_t>(channels));
   work->inv_std.resize(static_cast<size_t>(channels));
   const float* xd = x.data();
 
   if (training) {
     work->var.resize(static_cast<size_t>(channels));
-    kernels::channel_moments(xd, batch, channels, n, work->mean.data(), work->var.data(),
-                             work->scratch);
+    count = kernels::channel_moments(xd, batch, channels, n, work->mean.data(), work->var.data(),
+                                     work->scratch, comm);
+    if (count < 2) {
+      work->pending_update = false;
+      throw Error(
+          "Input: training needs more than one value per channel (batch size × spatial "
+          "positions), got " +
+          std::to_string(count));
+    }
     work->unbiased_var.resize(static_cast<size_t>(channels));
     for (int64_t c = 0; c < channels; ++c) {
       const double var = work->var[c];
       work->inv_std[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
       work->unbiased_var[c] = var * static_cast<double>(count) / static_cast<double>(count - 1);
     }
-  } else {
+  }
+  work->count = count;
+  if (!training) {
     const Tensor& mm = array_value(kMovingMean);
     const Tensor& mv = array_value(kMovingVariance);
     for (int64_t c = 0; c < channels; ++c) {
@@ -190,6 +198,17 @@ void BatchNormalizationLayer::backward(Inputs in, Inputs /*out*/, Inputs out_gra
 
   Tensor* dx = in_grad.empty() ? nullptr : in_grad[0];
   if (!dx) return;
+  if (work->communicator) {
+    // Synchronized: dx needs the sums over the global batch (Gamma's and
+    // Beta's gradients above stay this shard's, for the gradient reduction).
+    std::vector<double>& buf = work->scratch.shared;
+    buf.resize(static_cast<size_t>(2 * channels));
+    std::copy(sum_dy.begin(), sum_dy.end(), buf.begin());
+    std::copy(sum_dy_xhat.begin(), sum_dy_xhat.end(), buf.begin() + channels);
+    work->communicator->allreduce_sum(buf.data(), 2 * channels);
+    std::copy_n(buf.begin(), channels, work->sum_dy.begin());
+    std::copy_n(buf.begin() + channels, channels, work->sum_dy_xhat.begin());
+  }
   dx->resize(x.shape());
   float* dxd = dx->data();
   // Training: dx = Gamma·inv_std·(dy − mean(dy) − x̂·mean(dy·x̂)), the means over

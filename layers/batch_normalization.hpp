@@ -7,7 +7,12 @@
 //   MovingMean     = Momentum · MovingMean     + (1 − Momentum) · m,
 //   MovingVariance = Momentum · MovingVariance + (1 − Momentum) · v_unbiased.
 // (PyTorch's `momentum` is 1 − Momentum.) Otherwise m and v are MovingMean
-// and MovingVariance.
+// and MovingVariance. In data-parallel training (RunContext.communicator of
+// more than one process) m and v are those of the global batch, every
+// process's shard together, and backward reduces its sums across processes
+// too (synchronized batch normalization, as PyTorch's SyncBatchNorm): the
+// layer trains as in one process. Every process then runs the layer, an
+// empty shard included.
 // Input: [C] or [C, d1, d2, …]; Output: the same shape.
 // Arrays: Gamma [C], Beta [C] (trainable); MovingMean [C], MovingVariance [C]
 // (state, not trainable).

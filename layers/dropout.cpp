@@ -18,8 +18,8 @@ struct DropoutWorkspace : Workspace {
   std::vector<float> mask;  // 0 or 1 / (1 − p) per element, training only
 };
 
-// Elements per independently seeded block of the mask. Fixed, so that the
-// mask does not depend on the number of threads.
+// Elements per independently seeded block of an example's mask. Fixed, so
+// that the mask does not depend on the number of threads.
 constexpr int64_t kBlock = 4096;
 
 }  // namespace
@@ -72,6 +72,9 @@ void DropoutLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
     throw Error(
         "training mode needs RunContext.rng (the source of the dropout mask), but it "
         "is null");
+  // One draw per forward; example e's mask from (that draw, its index in the
+  // global batch, block), so that a shard of a batch gets the masks the
+  // same examples get in the whole batch.
   const Rng base(ctx.rng->next());
   const int64_t n = x.size();
   if (work) work->mask.resize(static_cast<size_t>(n));
@@ -80,11 +83,16 @@ void DropoutLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
   float* yd = y.data();
   const double p = probability_;
   const float scale = static_cast<float>(1.0 / (1.0 - p));
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  parallel_for(blocks, [&](int64_t blk) {
-    Rng rng = base.derive(static_cast<uint64_t>(blk));
-    const int64_t end = std::min(n, (blk + 1) * kBlock);
-    for (int64_t i = blk * kBlock; i < end; ++i) {
+  const int64_t batch = x.rank() ? x.dim(0) : 1;
+  const int64_t row = batch ? n / batch : 0;
+  const int64_t blocks = (row + kBlock - 1) / kBlock;  // per example
+  parallel_for(batch * blocks, [&](int64_t unit) {
+    const int64_t e = unit / blocks, blk = unit % blocks;
+    Rng rng = base.derive(static_cast<uint64_t>(ctx.first_example + e))
+                  .derive(static_cast<uint64_t>(blk));
+    const int64_t begin = e * row + blk * kBlock;
+    const int64_t end = e * row + std::min(row, (blk + 1) * kBlock);
+    for (int64_t i = begin; i < end; ++i) {
       const float m = rng.uniform() >= p ? scale : 0.0f;
       yd[i] = xd[i] * m;
       if (mask) mask[i] = m;

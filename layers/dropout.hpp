@@ -26,9 +26,11 @@ class DropoutLayer : public Layer {
   LayerTraits traits() const override { return {.transparent_to_activation = true}; }
 
   std::unique_ptr<Workspace> make_workspace() const override;
-  // Training draws one number from ctx.rng and derives the mask from it in
-  // fixed-size blocks, so the mask depends on the seed and not on the number
-  // of threads; successive forwards with one rng draw different masks.
+  // Training draws one number from ctx.rng and derives each example's mask
+  // from it and the example's index in the global batch (ctx.first_example
+  // plus its index in this one), in fixed-size blocks: the mask depends on
+  // the seed, not on the number of threads nor on how a batch is split
+  // across processes; successive forwards with one rng draw different masks.
   void forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const override;
   // Applies the mask of the forward that used `ws`.
   void backward(Inputs in, Inputs out, Inputs out_grad, Workspace* ws, Outputs in_grad,

@@ -84,12 +84,15 @@ void InstanceNormalizationLayer::forward(Inputs in, Outputs out, Workspace* ws,
   const int64_t n = x.size() / std::max<int64_t>(1, planes);
   Tensor& y = *out[0];
   y.resize(x.shape());
-  if (n == 0) return;
 
   InstanceNormWorkspace local;
   auto* work = ws ? static_cast<InstanceNormWorkspace*>(ws) : &local;
   work->mean.resize(static_cast<size_t>(planes));
   work->inv_std.resize(static_cast<size_t>(planes));
+  // An empty batch (a data-parallel shard may be one): nothing to
+  // normalize, and backward gives zero gradients.
+  work->has_forward = true;
+  if (n == 0) return;
   kernels::plane_normalize(x.data(), planes, channels, n, epsilon_, gamma.data(), beta.data(),
                            work->mean.data(), work->inv_std.data(), y.data(), work->scratch);
   work->has_forward = true;

@@ -89,9 +89,18 @@ struct Workspace {
   virtual ~Workspace() = default;
 };
 
+class Communicator;  // core/communicator.hpp
+
 struct RunContext {
   Mode mode = Mode::Inference;
   Rng* rng = nullptr;  // the source of randomness while training (DropoutLayer)
+  // Data-parallel training: the batch is a shard of a global batch, this
+  // one's first example at `first_example` of it. DropoutLayer draws each
+  // example's mask from its index in the global batch; BatchNormalizationLayer
+  // takes its batch statistics over all shards (synchronized) when
+  // `communicator` spans more than one process.
+  Communicator* communicator = nullptr;
+  int64_t first_example = 0;
 };
 
 class Layer;

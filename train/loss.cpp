@@ -49,13 +49,13 @@ std::string_view loss_function_name(LossFunction function) {
 }
 
 double cross_entropy_loss(const Tensor& output, const Tensor& targets, ClassScores scores,
-                          Tensor* output_grad) {
+                          Tensor* output_grad, int64_t mean_over) {
   if (output.rank() != 2)
     throw Error(
         "CrossEntropy: expected an output of shape [batch, classes] (one score per class), got " +
         to_string(output.shape()));
   const int64_t batch = output.dim(0), classes = output.dim(1);
-  if (batch == 0) throw Error("CrossEntropy: the batch is empty");
+  if (batch == 0 && mean_over == 0) throw Error("CrossEntropy: the batch is empty");
   if (classes == 0)
     throw Error("CrossEntropy: the output has no classes, shape [" + std::to_string(batch) +
                 ", 0]");
@@ -71,7 +71,7 @@ double cross_entropy_loss(const Tensor& output, const Tensor& targets, ClassScor
     output_grad->resize(output.shape());
     g = output_grad->data();
   }
-  const double inv_batch = 1.0 / static_cast<double>(batch);
+  const double inv_batch = 1.0 / static_cast<double>(mean_over ? mean_over : batch);
   double total = 0;  // summed in example order: the same for any thread count
   if (scores == ClassScores::Logits) {
     for (int64_t n = 0; n < batch; ++n) {
@@ -122,10 +122,11 @@ double cross_entropy_loss(const Tensor& output, const Tensor& targets, ClassScor
   return total * inv_batch;
 }
 
-double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* output_grad) {
+double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* output_grad,
+                         int64_t mean_over) {
   if (output.rank() == 0)
     throw Error("MeanSquared: expected an output with a batch dimension, got a scalar");
-  if (output.dim(0) == 0) throw Error("MeanSquared: the batch is empty");
+  if (output.dim(0) == 0 && mean_over == 0) throw Error("MeanSquared: the batch is empty");
   // Targets [N] against outputs [N, 1]: the natural shape of one number per example.
   const bool column = output.rank() == 2 && output.dim(1) == 1 && targets.rank() == 1 &&
                       targets.dim(0) == output.dim(0);
@@ -133,7 +134,14 @@ double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* ou
     throw Error("MeanSquared: expected targets of shape " + to_string(output.shape()) +
                 " (the output's shape), got " + to_string(targets.shape()));
   const int64_t count = output.size();
-  if (count == 0)
+  if (count == 0 && mean_over == 0)
+    throw Error("MeanSquared: the output " + to_string(output.shape()) + " has no elements");
+  // The mean over mean_over examples of this output's elements per example.
+  int64_t per_example = 1;
+  for (size_t d = 1; d < output.shape().size(); ++d)
+    per_example *= output.dim(d);
+  const int64_t divisor = mean_over ? mean_over * per_example : count;
+  if (divisor == 0)
     throw Error("MeanSquared: the output " + to_string(output.shape()) + " has no elements");
 
   const float* y = output.data();
@@ -146,20 +154,20 @@ double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* ou
   if (output_grad) {
     output_grad->resize(output.shape());
     float* g = output_grad->data();
-    const auto scale = static_cast<float>(2.0 / static_cast<double>(count));
+    const auto scale = static_cast<float>(2.0 / static_cast<double>(divisor));
     for (int64_t i = 0; i < count; ++i)
       g[i] = scale * (y[i] - t[i]);
   }
-  return total / static_cast<double>(count);
+  return total / static_cast<double>(divisor);
 }
 
 double compute_loss(LossFunction function, const Tensor& output, const Tensor& targets,
-                    ClassScores scores, Tensor* output_grad) {
+                    ClassScores scores, Tensor* output_grad, int64_t mean_over) {
   switch (function) {
     case LossFunction::CrossEntropy:
-      return cross_entropy_loss(output, targets, scores, output_grad);
+      return cross_entropy_loss(output, targets, scores, output_grad, mean_over);
     case LossFunction::MeanSquared:
-      return mean_squared_loss(output, targets, output_grad);
+      return mean_squared_loss(output, targets, output_grad, mean_over);
   }
   throw Error("compute_loss: invalid LossFunction value");
 }

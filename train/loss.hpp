@@ -45,12 +45,18 @@ inline constexpr float kMinProbability = std::numeric_limits<float>::min();
 // output's shape; nothing else is allocated). Shape mismatches, an empty
 // batch, and class indices that are out of range or not integral are Errors
 // naming the loss and, for a bad index, the example.
+//
+// `mean_over`, when not 0, is the number of examples the mean is taken over
+// instead of this batch's: in data-parallel training a shard of a global
+// batch of `mean_over` examples then gives its part of the global loss and
+// gradient (the parts add up to them), and may be empty.
 double cross_entropy_loss(const Tensor& output, const Tensor& targets, ClassScores scores,
-                          Tensor* output_grad);
-double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* output_grad);
+                          Tensor* output_grad, int64_t mean_over = 0);
+double mean_squared_loss(const Tensor& output, const Tensor& targets, Tensor* output_grad,
+                         int64_t mean_over = 0);
 
 // Either of the above; `scores` is used by CrossEntropy only.
 double compute_loss(LossFunction function, const Tensor& output, const Tensor& targets,
-                    ClassScores scores, Tensor* output_grad);
+                    ClassScores scores, Tensor* output_grad, int64_t mean_over = 0);
 
 }  // namespace strata

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
+#include "core/communicator.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "graph/net.hpp"
@@ -71,7 +73,7 @@ class Observers : public TrainObserver {
   explicit Observers(const TrainOptions& options) : options_(options) {
     if (options.observer) {
       main_ = options.observer;
-    } else if (!options.quiet) {
+    } else if (!options.quiet && (!options.communicator || options.communicator->rank() == 0)) {
       terminal_.emplace();
       main_ = &*terminal_;
     }
@@ -106,6 +108,88 @@ class Observers : public TrainObserver {
   std::optional<TerminalProgress> terminal_;
   TrainObserver* main_ = nullptr;
 };
+
+// ---- Data-parallel training
+
+// This process's share of a global batch of `count` examples: its first
+// example and how many; the first count % size ranks take one more.
+std::pair<int64_t, int64_t> share_of(int64_t count, int rank, int size) {
+  const int64_t base = count / size, extra = count % size;
+  return {rank * base + std::min<int64_t>(rank, extra), base + (rank < extra ? 1 : 0)};
+}
+
+double sum_of(const Tensor& t) {
+  double s = 0;
+  for (float v : t.values())
+    s += v;
+  return s;
+}
+
+// Every process must train on the same data and net: rank 0's sizes and sums
+// are compared with each one's, and all of them learn whether any differs.
+void check_same_everywhere(Communicator& comm, const Dataset& data, const Dataset& validation,
+                           const Layer& net) {
+  int64_t values = 0;
+  for (const ArrayRef& a : net.all_arrays())
+    if (const auto& value = a.layer->arrays()[a.index].value) values += value->size();
+  const double mine[] = {static_cast<double>(data.size()),
+                         sum_of(data.inputs),
+                         sum_of(data.targets),
+                         static_cast<double>(validation.size()),
+                         validation.size() ? sum_of(validation.inputs) : 0.0,
+                         validation.size() ? sum_of(validation.targets) : 0.0,
+                         static_cast<double>(values)};
+  constexpr int kCount = sizeof(mine) / sizeof(mine[0]);
+  double root[kCount];
+  std::copy(std::begin(mine), std::end(mine), root);
+  comm.broadcast(root, sizeof(root), 0);
+  int differ = -1;  // the first quantity that differs from rank 0's
+  for (int i = 0; i < kCount && differ < 0; ++i)
+    if (std::memcmp(&mine[i], &root[i], sizeof(double)) != 0) differ = i;
+  // Which quantities differ, on any process: a bit each.
+  double flags[kCount] = {};
+  if (differ >= 0) flags[differ] = 1;
+  comm.allreduce_sum(flags, kCount);
+  static const char* what[kCount] = {
+      "the number of training examples",   "the training data",   "the training data",
+      "the number of validation examples", "the validation data", "the validation data",
+      "the size of the net's arrays"};
+  for (int i = 0; i < kCount; ++i)
+    if (flags[i] > 0)
+      throw Error("data-parallel training: " + std::string(what[i]) + " differs between rank 0 " +
+                  "and " + std::to_string(static_cast<int>(flags[i])) +
+                  " other process(es): every process must read the same data and net" +
+                  (differ == i ? " (this is rank " + std::to_string(comm.rank()) + ")" : ""));
+}
+
+// Rank 0's arrays (state included) on every process, in one broadcast.
+void broadcast_arrays(Communicator& comm, Layer& net) {
+  std::vector<Tensor*> arrays;
+  size_t total = 0;
+  for (const ArrayRef& a : net.all_arrays())
+    if (Tensor* t = a.layer->mutable_array(a.index)) {
+      arrays.push_back(t);
+      total += static_cast<size_t>(t->size());
+    }
+  std::vector<float> buffer(total);
+  float* f = buffer.data();
+  for (const Tensor* t : arrays)
+    f = std::copy(t->values().begin(), t->values().end(), f);
+  comm.broadcast(buffer.data(), static_cast<int64_t>(total * sizeof(float)), 0);
+  f = buffer.data();
+  for (Tensor* t : arrays) {
+    std::copy_n(f, t->size(), t->data());
+    f += t->size();
+  }
+}
+
+// Whether any process says yes.
+bool any_of(Communicator* comm, bool mine) {
+  if (!is_distributed(comm)) return mine;
+  double v = mine ? 1 : 0;
+  comm->allreduce_sum(&v, 1);
+  return v > 0;
+}
 
 }  // namespace
 
@@ -222,13 +306,14 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   const bool has_validation = validation.size() > 0;
 
   if (!net.missing_arrays().empty()) NetInitialize(net, {.seed = options.seed});
+  Communicator* comm = is_distributed(options.communicator) ? options.communicator : nullptr;
   TrainResult result;
   result.loss = options.loss ? *options.loss : default_loss(net);
-  TrainingStep step(
-      net, optimizer, result.loss,
-      options.learning_rate_multipliers.empty()
-          ? std::vector<double>{}
-          : resolve_learning_rate_multipliers(net, options.learning_rate_multipliers));
+  TrainingStep step(net, optimizer, result.loss,
+                    options.learning_rate_multipliers.empty()
+                        ? std::vector<double>{}
+                        : resolve_learning_rate_multipliers(net, options.learning_rate_multipliers),
+                    comm);
   const Rng dropout_root = root.derive(1), shuffle_root = root.derive(2);
   const int64_t n = data->size();
   std::vector<int64_t> order(static_cast<size_t>(n));
@@ -247,79 +332,115 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
   if (options.start.round < 1 || options.start.batch < 0)
     throw Error("start: round must be at least 1 and batch at least 0");
   result.next = options.start;
+  if (comm) {
+    check_same_everywhere(*comm, *data, validation, net);
+    broadcast_arrays(*comm, net);
+  }
   observers.training_started({.rounds = options.rounds,
                               .examples = n,
                               .batches = batches_per_round,
                               .validation_examples = validation.size(),
                               .loss = result.loss,
                               .start = options.start});
-  for (int round = options.start.round; round <= options.rounds && !result.stopped; ++round) {
-    const auto round_start = Clock::now();
-    // Each round's order depends only on the seed and the round (resumable).
-    for (int64_t i = 0; i < n; ++i)
-      order[i] = i;
-    if (options.shuffle) {
-      Rng shuffle_rng = shuffle_root.derive(static_cast<uint64_t>(round));
-      for (int64_t i = n - 1; i > 0; --i)
-        std::swap(order[i], order[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
-    }
-    if (options.schedule) optimizer.set_learning_rate(options.schedule(round, initial_rate));
-    RoundRecord record;
-    record.round = round;
-    record.learning_rate = optimizer.learning_rate();
-    double loss_sum = 0;
-    int64_t examples = 0;
-    int64_t batch_index = round == options.start.round ? options.start.batch : 0;
-    for (int64_t start = batch_index * options.batch_size; start < n;
-         start += options.batch_size, ++batch_index) {
-      Rng dropout_rng = dropout_root.derive(static_cast<uint64_t>(round))
-                            .derive(static_cast<uint64_t>(batch_index));
-      const int64_t count = std::min(options.batch_size, n - start);
-      gather(data->inputs, order.data() + start, count, x);
-      gather(data->targets, order.data() + start, count, t);
-      double loss;
-      try {
-        loss = step(x, t, dropout_rng);
-      } catch (Error& e) {
-        throw e.add_context("round " + std::to_string(round) + ", batch " +
-                            std::to_string(batch_index + 1));
+  try {
+    for (int round = options.start.round; round <= options.rounds && !result.stopped; ++round) {
+      const auto round_start = Clock::now();
+      // Each round's order depends only on the seed and the round (resumable).
+      for (int64_t i = 0; i < n; ++i)
+        order[i] = i;
+      if (options.shuffle) {
+        Rng shuffle_rng = shuffle_root.derive(static_cast<uint64_t>(round));
+        for (int64_t i = n - 1; i > 0; --i)
+          std::swap(order[i], order[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+        // Rank 0's order, whatever the others computed.
+        if (comm) comm->broadcast(order.data(), n * static_cast<int64_t>(sizeof(int64_t)), 0);
       }
-      result.batch_losses.push_back(loss);
-      loss_sum += loss * count;
-      examples += count;
-      trained_examples += count;
-      result.next =
-          start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
-      observers.batch_ended({.round = round,
-                             .rounds = options.rounds,
-                             .batch = batch_index,
-                             .batches = batches_per_round,
-                             .examples_done = start + count,
-                             .examples = n,
-                             .loss = loss,
-                             .learning_rate = record.learning_rate,
-                             .round_seconds = seconds_since(round_start)});
-      if (start + count < n && observers.stopping()) {
-        result.stopped = true;
-        break;
+      if (options.schedule) optimizer.set_learning_rate(options.schedule(round, initial_rate));
+      RoundRecord record;
+      record.round = round;
+      record.learning_rate = optimizer.learning_rate();
+      double loss_sum = 0;
+      int64_t examples = 0;
+      int64_t batch_index = round == options.start.round ? options.start.batch : 0;
+      for (int64_t start = batch_index * options.batch_size; start < n;
+           start += options.batch_size, ++batch_index) {
+        Rng dropout_rng = dropout_root.derive(static_cast<uint64_t>(round))
+                              .derive(static_cast<uint64_t>(batch_index));
+        const int64_t count = std::min(options.batch_size, n - start);
+        // This process's shard of the batch (all of it without a communicator).
+        const auto [first, local] = comm ? share_of(count, comm->rank(), comm->size())
+                                         : std::pair<int64_t, int64_t>{0, count};
+        gather(data->inputs, order.data() + start + first, local, x);
+        gather(data->targets, order.data() + start + first, local, t);
+        double loss;
+        bool stop = false;
+        try {
+          if (comm) {
+            Shard shard{
+                .first_example = first, .global_batch = count, .stop = observers.stopping()};
+            loss = step(x, t, dropout_rng, shard);
+            stop = shard.stop;
+          } else {
+            loss = step(x, t, dropout_rng);
+          }
+        } catch (CommunicationError&) {
+          throw;
+        } catch (Error& e) {
+          throw e.add_context("round " + std::to_string(round) + ", batch " +
+                              std::to_string(batch_index + 1));
+        }
+        result.batch_losses.push_back(loss);
+        loss_sum += loss * count;
+        examples += count;
+        trained_examples += count;
+        result.next =
+            start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
+        observers.batch_ended({.round = round,
+                               .rounds = options.rounds,
+                               .batch = batch_index,
+                               .batches = batches_per_round,
+                               .examples_done = start + count,
+                               .examples = n,
+                               .loss = loss,
+                               .learning_rate = record.learning_rate,
+                               .round_seconds = seconds_since(round_start)});
+        // One process asks its observers now; many took their requests into
+        // the step's reduction (so an observer's request in batch_ended
+        // stops them all after the next batch).
+        if (start + count < n && (comm ? stop : observers.stopping())) {
+          result.stopped = true;
+          break;
+        }
       }
+      if (examples == 0) continue;
+      record.seconds = seconds_since(round_start);
+      training_seconds += record.seconds;
+      record.loss = loss_sum / examples;
+      record.examples_per_second = examples / std::max(record.seconds, 1e-9);
+      if (has_validation) {
+        // Rank 0 validates; the others take its results.
+        double scores[3] = {0, 0, 0};  // loss, accuracy, whether there is one
+        if (!comm || comm->rank() == 0) {
+          const Evaluation ev = evaluate(net, validation, result.loss);
+          scores[0] = ev.loss;
+          scores[1] = ev.accuracy.value_or(0);
+          scores[2] = ev.accuracy ? 1 : 0;
+        }
+        if (comm) comm->broadcast(scores, sizeof(scores), 0);
+        record.validation_loss = scores[0];
+        if (scores[2] > 0) record.validation_accuracy = scores[1];
+        observers.validation_done(record);
+      }
+      if (!result.diverged_round && loss_diverged(result.batch_losses.front(), record.loss))
+        result.diverged_round = round;
+      result.rounds.push_back(record);
+      observers.round_ended(record);
+      // Every process stops after the same round.
+      if (any_of(comm, observers.stopping())) result.stopped = true;
     }
-    if (examples == 0) continue;
-    record.seconds = seconds_since(round_start);
-    training_seconds += record.seconds;
-    record.loss = loss_sum / examples;
-    record.examples_per_second = examples / std::max(record.seconds, 1e-9);
-    if (has_validation) {
-      const Evaluation ev = evaluate(net, validation, result.loss);
-      record.validation_loss = ev.loss;
-      record.validation_accuracy = ev.accuracy;
-      observers.validation_done(record);
-    }
-    if (!result.diverged_round && loss_diverged(result.batch_losses.front(), record.loss))
-      result.diverged_round = round;
-    result.rounds.push_back(record);
-    observers.round_ended(record);
-    if (observers.stopping()) result.stopped = true;
+  } catch (CommunicationError& e) {
+    result.stopped = true;
+    result.communication_error = e.what();
   }
   result.seconds = seconds_since(start);
   result.examples_per_second = trained_examples / std::max(training_seconds, 1e-9);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/communicator.hpp"
 #include "core/tensor.hpp"
 #include "layers/layer.hpp"
 #include "train/learning_rate_multipliers.hpp"
@@ -71,6 +72,11 @@ struct TrainResult {
   // The first round whose loss diverged (see loss_diverged), 0 when none
   // did: the training ran, but its net is likely useless.
   int diverged_round = 0;
+  // Data-parallel training only: why a collective failed (another process
+  // died, or stopped answering after SIGTERM), empty when none did. Training
+  // then stopped (`stopped`); the net and the optimizer are as they were
+  // after the last batch completed, and `next` is where to resume.
+  std::string communication_error;
 };
 
 // A round's mean loss has diverged when it is more than 10 times the loss of
@@ -158,6 +164,22 @@ struct TrainOptions {
   // so a resumed training (with the net and optimizer state saved at that
   // point) reaches the same net as one that was never interrupted.
   TrainPosition start{};
+  // Data-parallel training across the processes of this communicator (an
+  // MpiCommunicator, train/mpi_communicator.hpp); not owned. Every process
+  // calls NetTrain with the same data, options and optimizer state. The net's
+  // arrays are broadcast from rank 0, and so are each round's order and the
+  // validation results (rank 0 validates). Each global batch of batch_size
+  // examples is split into one shard per process by example index (the
+  // first batch_size % size processes take one more; a last partial batch is
+  // shared as evenly as it goes), each process computes its shard's
+  // gradients, one reduction a step sums them and every process applies the
+  // same update: the result is that of one process up to the order of float
+  // additions, dropout and BatchNormalizationLayer included (masks by global
+  // example index, statistics over the global batch). Only rank 0 shows the
+  // default progress; observers and on_round are called on every process,
+  // and a stop (stop, on_round, request_stop) on any process stops all of
+  // them at the same batch. Null, or one process: training as without it.
+  Communicator* communicator = nullptr;
 };
 
 // Trains `net` with `optimizer` (whose state carries over between calls).

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/communicator.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 #include "layers/layer.hpp"
@@ -20,6 +21,13 @@
 #include "train/optimizer.hpp"
 
 namespace strata {
+
+// Data-parallel training: this process's part of a global batch.
+struct Shard {
+  int64_t first_example = 0;  // the index of this shard's first example in the global batch
+  int64_t global_batch = 0;   // the examples of the global batch, every shard together
+  bool stop = false;          // in: this process asks to stop; out: some process did
+};
 
 class TrainingStep {
  public:
@@ -30,8 +38,15 @@ class TrainingStep {
   // is frozen: the optimizer never sees it (no update, no weight decay, no
   // momentum: it stays bit-identical), its gradient is not computed, and a
   // state array (MovingMean) keeps its value.
+  //
+  // With a `communicator` of more than one process, every process trains the
+  // same net on its shard of each global batch (the overload with a Shard):
+  // the gradients (and the loss, and the stop requests) are summed across
+  // processes in one reduction of a single buffer, and every process applies
+  // the same update. The net's arrays must be the same on every process to
+  // begin with (NetTrain broadcasts them). Not owned.
   TrainingStep(Layer& net, Optimizer& optimizer, LossFunction loss,
-               std::vector<double> rate_multipliers = {});
+               std::vector<double> rate_multipliers = {}, Communicator* communicator = nullptr);
 
   // Trains on one batch (inputs [N, …], targets as the loss wants them);
   // returns the batch's loss, computed before the update. `rng` drives
@@ -39,13 +54,30 @@ class TrainingStep {
   // loss is NaN or infinite (nothing is changed), or when the update makes an
   // array NaN or infinite (the arrays are put back as they were).
   double operator()(const Tensor& inputs, const Tensor& targets, Rng& rng);
+  // Data-parallel: trains on this process's shard (which may be empty) of a
+  // global batch of shard.global_batch examples; returns the global batch's
+  // loss, the same on every process. Each shard's loss and gradients are
+  // taken as its part of the global batch's mean, so that their sum, over
+  // any split, is the mean gradient one process would compute. Every
+  // process must call it for every global batch, with the same `rng` state.
+  // A CommunicationError leaves the arrays as they were.
+  double operator()(const Tensor& inputs, const Tensor& targets, Rng& rng, Shard& shard);
 
   // The net's output for the last batch (before the update).
   const Tensor& output() const { return output_; }
 
  private:
+  // Forward, loss and backward; the loss (a part of the global one in a
+  // shard, with mean_over).
+  double gradients(const Tensor& inputs, const Tensor& targets, const RunContext& ctx,
+                   int64_t mean_over);
+  // The optimizer update and the state changes after it.
+  void update();
+
   Layer& net_;
   Optimizer& optimizer_;
+  Communicator* communicator_;
+  std::vector<float> fused_;  // every gradient, then the loss and the stop flag
   LossFunction loss_;
   ClassScores scores_;
   std::unique_ptr<Workspace> workspace_;
@@ -53,6 +85,7 @@ class TrainingStep {
   std::vector<Tensor*> grad_ptrs_;         // null for arrays that are not trained
   std::vector<Tensor*> params_;            // the trainable arrays
   std::vector<const Tensor*> grad_views_;  // their gradients
+  std::vector<Tensor*> trained_grads_;     // the same, to write the reduced sums
   std::vector<float> multipliers_;         // their learning-rate multipliers
   std::vector<Tensor*> frozen_state_;      // state arrays kept as they are
   std::vector<Tensor> frozen_values_;      // and their values
