@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/json_document.hpp"
 #include "serialization/npy.hpp"
@@ -90,6 +91,9 @@ double json_number(float value) {
 }
 
 nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where) {
+  check_allocation(json_bytes_for(static_cast<uint64_t>(tensor.size())),
+                   (where.empty() ? std::string() : std::string(where) + ": ") +
+                       "writing a tensor of shape " + to_string(tensor.shape()) + " as JSON");
   nlohmann::json data = nlohmann::json::array();
   data.get_ref<nlohmann::json::array_t&>().reserve(static_cast<size_t>(tensor.size()));
   for (int64_t i = 0; i < tensor.size(); ++i) {

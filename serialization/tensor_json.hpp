@@ -21,6 +21,14 @@
 
 namespace strata {
 
+// The memory writing `values` numbers as JSON takes: a json value each, and
+// the text of the dump (a net file is built as a document, then dumped).
+inline uint64_t json_bytes_for(uint64_t values) {
+  return values * (sizeof(nlohmann::json) + 24);
+}
+
+// Refuses (an Error naming the shape and the bytes, before allocating) a
+// tensor whose JSON would not fit in the memory this process can have.
 nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where = {});
 
 // Checks the object's keys, the shape (non-negative integers) and that the
