@@ -27,3 +27,73 @@ empty_dir o
   err_has "this process can have (what the address-space limit (ulimit -v) leaves)"
 )
 empty_dir o
+
+# ---- devices, endless pipes and oversized files where a file is needed
+CLI=$DATA/cli
+NET=$CLI/linear_ramp.json
+ln -s /dev/zero zero.json
+ln -s /dev/urandom random.npy
+ln -s /dev/zero zero.csv
+fails info /dev/zero
+err_has "strata: /dev/zero: cannot read: not a regular file or a pipe (a character device)"
+fails info zero.json
+err_has "strata: zero.json: cannot read: not a regular file or a pipe (a character device)"
+fails apply "$NET" random.npy -o o/y.npy
+err_has "strata: random.npy: cannot read: not a regular file or a pipe (a character device)"
+fails train "$DATA/cli/iris_net.json" --data zero.csv -o o/net.json
+err_has "strata: zero.csv: cannot read: not a regular file or a pipe (a character device)"
+fails evaluate "$NET" --data "$CLI/x_2x3.json" --targets random.npy
+err_has "strata: random.npy: cannot read"
+fails train --resume zero.json --data "$DATA/iris.csv" -o o/net.json
+err_has "strata: zero.json: cannot read"
+fails edit "$NET" -o o/net.json --class-labels @zero.json
+err_has "zero.json: cannot read: not a regular file or a pipe (a character device)"
+empty_dir o
+
+# A pipe is read (a shell's <(...)), up to the limit; here 1 MiB, for speed.
+mkfifo net.json
+cat /dev/zero >net.json &
+STRATA_MAX_FILE_SIZE=1M fails info net.json
+err_has "strata: net.json: more than the 1 MiB strata reads from one file came from this pipe (the environment's STRATA_MAX_FILE_SIZE raises the limit)"
+wait
+# The default limit holds as well (2 GiB of zeros: a second or two).
+cat /dev/zero >net.json &
+fails info net.json
+err_has "strata: net.json: more than the 2 GiB strata reads from one file came from this pipe"
+wait
+mkfifo x.npy
+cat /dev/zero >x.npy &
+fails apply "$NET" x.npy -o o/y.npy
+err_has 'strata: x.npy: not a .npy file: it starts with "\x00\x00\x00\x00\x00\x00\x00\x00"'
+wait
+# A valid array, then zeros without end: the .npy header says where it ends.
+ok init "$CLI/iris_net.json" -o iris.json
+{ cat "$CLI/batch_3x4.npy"; cat /dev/zero; } >x.npy &
+fails apply iris.json x.npy -o o/y.npy
+err_has "strata: x.npy: unexpected data after the array: shape (3, 4) of '<f4' needs 48 bytes of data, but more than 1048624 came from the pipe"
+wait
+# ... while a valid array through a pipe is read.
+mkfifo x.json
+printf '{"shape": [1, 3], "data": [1, -2, 3]}' >x.json &
+ok apply "$NET" x.json
+wait
+out_has '"shape": [1, 2]'
+empty_dir o
+
+# Regular files beyond the limits: 2 GiB for text, 16 GiB for .npy (sparse
+# files, no disk used), refused before they are read.
+truncate -s 3G huge.json
+fails info huge.json
+err_has "strata: huge.json: 3 GiB (3221225472 bytes), more than the 2 GiB strata reads from one file (the environment's STRATA_MAX_FILE_SIZE raises the limit)"
+truncate -s 17G huge.npy
+fails apply "$NET" huge.npy -o o/y.npy
+err_has "strata: huge.npy: 17 GiB (18253611008 bytes), more than the 16 GiB strata reads from one file"
+truncate -s 3G huge.csv
+fails train "$CLI/iris_net.json" --data huge.csv -o o/net.json
+err_has "strata: huge.csv: 3 GiB (3221225472 bytes), more than the 2 GiB"
+STRATA_MAX_FILE_SIZE=100 fails info "$CLI/iris_net.json"
+err_has "iris_net.json:" "bytes), more than the 100 bytes strata reads from one file"
+STRATA_MAX_FILE_SIZE=lots fails info "$CLI/iris_net.json"
+err_has 'STRATA_MAX_FILE_SIZE: expected a positive number of bytes (or with a K, M, G or T suffix: 8G), got "lots"'
+rm huge.json huge.npy huge.csv
+empty_dir o
