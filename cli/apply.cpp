@@ -156,6 +156,15 @@ void run_apply(const ApplyArgs& args) {
                 std::to_string(net->outputs().size()) + " outputs (" + port_names(net->outputs()) +
                 "); class decisions need a net with one")
         .add_context(args.net);
+  {
+    std::vector<FileRole> in{{"NET", args.net}}, out;
+    const bool one_in = net->inputs().size() == 1, one_out = net->outputs().size() == 1;
+    for (size_t i = 0; i < in_files.size(); ++i)
+      in.push_back({one_in ? "INPUT" : "--input " + net->inputs()[i].name, in_files[i]});
+    for (size_t i = 0; i < out_files.size(); ++i)
+      out.push_back({one_out ? "-o" : "--output " + net->outputs()[i].name, out_files[i]});
+    check_distinct_files(in, out);
+  }
   bool any_output = false;
   for (const auto& f : out_files)
     if (!f.empty()) {

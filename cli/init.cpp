@@ -52,6 +52,7 @@ void run_init(const InitArgs& args, bool scale_given) {
   options.scale = args.scale;
   options.seed = args.seed;
   options.reinitialize_all = args.reinitialize;
+  check_distinct_files({{"NET", args.net}}, {{"-o", args.output}});
   check_writable(args.output);
 
   auto net = load_net_file(args.net);
