@@ -97,3 +97,14 @@ STRATA_MAX_FILE_SIZE=lots fails info "$CLI/iris_net.json"
 err_has 'STRATA_MAX_FILE_SIZE: expected a positive number of bytes (or with a K, M, G or T suffix: 8G), got "lots"'
 rm huge.json huge.npy huge.csv
 empty_dir o
+
+# ---- more threads than the address space has room for: fewer, with a warning
+(
+  ulimit -v 2000000
+  STRATA_NUM_THREADS=1024 ok apply "$NET" "$CLI/x_2x3.json"
+  err_has "warning: 1024 threads asked for (STRATA_NUM_THREADS=1024), but the address-space limit (ulimit -v) leaves room for the stacks of" "(the results are the same)"
+  [[ $(wc -l <err) -eq 1 ]] || fail "expected one warning line: $(cat err)"
+  cp out threads.out
+)
+STRATA_NUM_THREADS=1 ok apply "$NET" "$CLI/x_2x3.json"
+cmp -s out threads.out || fail "fewer threads changed the output"
