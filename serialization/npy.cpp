@@ -583,13 +583,13 @@ Tensor parse_npy(std::string_view bytes) {
   return t;
 }
 
-std::string to_npy(const Tensor& tensor) {
+std::string npy_header(const Dims& shape) {
   // As numpy.lib.format writes it: sorted keys, room for the first
   // dimension to grow to 21 digits, spaces up to a multiple of 64 bytes
   // with the newline last.
   std::string dict =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': " + python_shape(tensor.shape()) + ", }";
-  if (!tensor.shape().empty()) dict.append(21 - std::to_string(tensor.shape()[0]).size(), ' ');
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + python_shape(shape) + ", }";
+  if (!shape.empty()) dict.append(21 - std::to_string(shape[0]).size(), ' ');
   int major = 1;
   size_t prefix = 10;
   auto padding = [&] { return kAlignment - (prefix + dict.size() + 1) % kAlignment; };
@@ -606,6 +606,11 @@ std::string to_npy(const Tensor& tensor) {
   for (size_t i = 0; i < prefix - 8; ++i)
     out += static_cast<char>((dict.size() >> (8 * i)) & 0xff);
   out += dict;
+  return out;
+}
+
+std::string to_npy(const Tensor& tensor) {
+  std::string out = npy_header(tensor.shape());
   const size_t start = out.size();
   out.resize(start + static_cast<size_t>(tensor.size()) * sizeof(float));
   char* dst = out.data() + start;

@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,13 @@ Tensor tensor_from_json(const nlohmann::json& json, std::string_view where);
 // "shape" first and each number in its shortest exact form. Faster than
 // building the json value; tensor files are written this way.
 std::string tensor_to_json_text(const Tensor& tensor, std::string_view where = {});
+// The pieces of tensor_to_json_text, for writers that produce the values in
+// pieces: the text up to the first number, then the numbers (comma-separated;
+// a piece after the first needs a ',' before it), then "]}". A non-finite
+// value is an Error naming `where` and its flat index (from `first_index`).
+std::string json_tensor_prefix(const Dims& shape);
+void append_json_numbers(std::string& out, std::span<const float> values, std::string_view where,
+                         int64_t first_index);
 
 // The double to store in a JSON document for `value`: the one nearest its
 // shortest decimal form, when that reads back as `value`, so that the

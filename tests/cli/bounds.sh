@@ -76,6 +76,7 @@ wait
 mkfifo x.json
 printf '{"shape": [1, 3], "data": [1, -2, 3]}' >x.json &
 ok apply "$NET" x.json
+rm x.json
 wait
 out_has '"shape": [1, 2]'
 empty_dir o
@@ -108,3 +109,33 @@ empty_dir o
 )
 STRATA_NUM_THREADS=1 ok apply "$NET" "$CLI/x_2x3.json"
 cmp -s out threads.out || fail "fewer threads changed the output"
+
+# ---- apply in batches: memory does not grow with the examples. 50000 digits
+# (zeros; a .npy written here) took 2 GB in one pass; in batches they run
+# under a 1.5 GB address-space limit, and the output streams to the file.
+ok init "$DATA/../../examples/digits/net.json" -o digits.json
+{
+  printf '\x93NUMPY\x01\x00\x76\x00'
+  printf "%-117s\n" "{'descr': '<f4', 'fortran_order': False, 'shape': (50000, 1, 8, 8), }"
+  head -c $((50000 * 64 * 4)) /dev/zero
+} >many.npy
+(
+  ulimit -v 1500000
+  ok apply digits.json many.npy -o o/y.npy
+)
+out_has "wrote o/y.npy (Output, shape [50000, 10])"
+[[ $(npy_shape o/y.npy) == "(50000, 10)" ]] || fail "shape $(npy_shape o/y.npy)"
+[[ $(wc -c <o/y.npy) -eq $((128 + 50000 * 10 * 4)) ]] || fail "o/y.npy has $(wc -c <o/y.npy) bytes"
+# The same examples alike in every batch: each output row is the first.
+[[ $(tail -c 40 o/y.npy | od -An -tx1) == $(head -c 168 o/y.npy | tail -c 40 | od -An -tx1) ]] ||
+  fail "the last example's output differs from the first's"
+# --batch-size, and JSON written in pieces, give what one batch gives (a linear net).
+awk 'BEGIN { printf "{\"shape\": [1000, 3], \"data\": ["; for (i = 0; i < 3000; i++) printf "%s%d", (i ? "," : ""), i % 17 - 8; print "]}" }' >xs.json
+ok apply "$NET" xs.json -o o/small.json --batch-size 7
+ok apply "$NET" xs.json -o o/one.json --batch-size 1000
+cmp -s o/small.json o/one.json || fail "--batch-size 7 changed the JSON output"
+ok apply "$NET" xs.json --batch-size 3
+cmp -s out o/one.json || fail "standard output differs from the file"
+fails apply "$NET" xs.json --batch-size 0
+err_has "--batch-size" "positive integer"
+rm -f o/*
