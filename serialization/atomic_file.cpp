@@ -237,6 +237,8 @@ uint64_t max_file_bytes(uint64_t default_limit) {
 }
 
 FileReader::FileReader(fs::path path, uint64_t limit) : path_(std::move(path)), limit_(limit) {
+  if (path_.empty())
+    throw Error("\"\": an empty path where a file is needed (is a variable in the command unset?)");
   // Devices are refused before they are opened: /dev/zero and /dev/urandom
   // never end, and opening some devices does something.
   struct stat st {};

@@ -139,3 +139,9 @@ cmp -s out o/one.json || fail "standard output differs from the file"
 fails apply "$NET" xs.json --batch-size 0
 err_has "--batch-size" "positive integer"
 rm -f o/*
+
+# ---- an empty path names what is wrong
+fails info ""
+err_has 'strata: "": an empty path where a file is needed'
+fails edit "" -o o/net.json
+err_has '"": an empty path where a file is needed'
