@@ -338,12 +338,12 @@ TEST_CASE("read_file refuses devices, and files and pipes beyond the limit, nami
   const fs::path file = dir.path / "big.json";
   put(file, std::string(3000, ' '));
   CHECK(read_file(file, 3000).size() == 3000);
-  CHECK_THROWS_WITH_AS(read_file(file, 2048),
-                       (file.string() +
-                        ": 2.93 KiB (3000 bytes), more than the 2 KiB strata reads from one file "
-                        "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
-                           .c_str(),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      read_file(file, 2048),
+      (file.string() + ": 2.93 KiB (3000 bytes), more than the 2 KiB strata reads from one file "
+                       "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
+          .c_str(),
+      Error);
   // An endless pipe ends at the limit.
   const fs::path fifo = dir.path / "endless.json";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -355,12 +355,12 @@ TEST_CASE("read_file refuses devices, and files and pipes beyond the limit, nami
     std::fclose(f);
   });
   std::signal(SIGPIPE, SIG_IGN);  // the feeder's end, once the reader is gone
-  CHECK_THROWS_WITH_AS(read_file(fifo, 1 << 20),
-                       (fifo.string() +
-                        ": more than the 1 MiB strata reads from one file came from this pipe "
-                        "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
-                           .c_str(),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      read_file(fifo, 1 << 20),
+      (fifo.string() + ": more than the 1 MiB strata reads from one file came from this pipe "
+                       "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
+          .c_str(),
+      Error);
   feeder.join();
   std::signal(SIGPIPE, SIG_DFL);
 }
