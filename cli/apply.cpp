@@ -1,6 +1,7 @@
 // strata apply NET INPUT -o OUTPUT: the net applied to a batch of examples in
 // inference mode; tensors from and to .npy or JSON files.
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -292,8 +293,18 @@ void run_apply(const ApplyArgs& args) {
       const int64_t row = y.size() / count;
       bad[k].scan(y, count, start);
       if (npy) {
-        writers[k]->write(std::string_view(reinterpret_cast<const char*>(y.data()),
-                                           static_cast<size_t>(y.size()) * sizeof(float)));
+        // .npy rows are little-endian float32, as npy_header says.
+        if constexpr (std::endian::native == std::endian::little) {
+          writers[k]->write(std::string_view(reinterpret_cast<const char*>(y.data()),
+                                             static_cast<size_t>(y.size()) * sizeof(float)));
+        } else {
+          std::string bytes(static_cast<size_t>(y.size()) * sizeof(float), '\0');
+          for (int64_t i = 0; i < y.size(); ++i)
+            for (int b = 0; b < 4; ++b)
+              bytes[4 * i + b] =
+                  static_cast<char>((std::bit_cast<uint32_t>(y[i]) >> (8 * b)) & 0xff);
+          writers[k]->write(bytes);
+        }
       } else if (decide) {
         text[k] += decision_text(y, labels, args.top);
       } else if (bad[k].count == 0) {
@@ -302,7 +313,8 @@ void run_apply(const ApplyArgs& args) {
       }
       // Text is written as it grows, not kept; standard output is printed at
       // the end, so that a failure prints nothing.
-      if (!npy && !to_stdout && bad[k].count == 0 && text[k].size() > (size_t{1} << 20)) {
+      if (!npy && !to_stdout && (decide || bad[k].count == 0) &&
+          text[k].size() > (size_t{1} << 20)) {
         writers[k]->write(text[k]);
         text[k].clear();
       }

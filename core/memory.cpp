@@ -4,6 +4,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -33,17 +34,25 @@ uint64_t address_space_in_use() {
   return pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-// cgroup v2's memory.max of this process's group ("max" when there is none).
+// The memory limit of this process's cgroup: v2's memory.max ("max" when
+// there is none), or v1's memory.limit_in_bytes (a huge number for none).
 uint64_t cgroup_memory_limit() {
   std::ifstream group("/proc/self/cgroup");
   std::string line;
+  uint64_t limit = kUnlimited;
   while (std::getline(group, line)) {
-    if (line.rfind("0::", 0) != 0) continue;
-    std::ifstream max("/sys/fs/cgroup" + line.substr(3) + "/memory.max");
+    std::string file;
+    if (line.rfind("0::", 0) == 0)
+      file = "/sys/fs/cgroup" + line.substr(3) + "/memory.max";
+    else if (const size_t at = line.find(":memory:"); at != std::string::npos)
+      file = "/sys/fs/cgroup/memory" + line.substr(at + 8) + "/memory.limit_in_bytes";
+    else
+      continue;
+    std::ifstream in(file);
     uint64_t bytes = 0;
-    if (max >> bytes) return bytes;
+    if (in >> bytes) limit = std::min(limit, bytes);
   }
-  return kUnlimited;
+  return limit;
 }
 
 }  // namespace
