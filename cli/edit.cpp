@@ -108,6 +108,14 @@ int64_t integer(const std::string& text) {
 }
 
 void run_edit(const EditArgs& args, const CLI::App& cmd) {
+  std::vector<FileRole> inputs{{"NET", args.net}};
+  for (const auto& text : args.replace_array)
+    if (const size_t eq = text.find('='); eq != std::string::npos)
+      inputs.push_back({"--replace-array", text.substr(eq + 1)});
+  for (const auto& labels : args.class_labels)
+    if (!labels.empty() && labels.front() == '@')
+      inputs.push_back({"--class-labels", labels.substr(1)});
+  check_distinct_files(inputs, {{"-o", args.output}});
   std::unique_ptr<Layer> net = load_net(args.net);
   check_writable(args.output);
   SurgeryNotes notes;

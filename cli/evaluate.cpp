@@ -85,6 +85,13 @@ void run_evaluate(const EvaluateArgs& args) {
   } catch (Error& e) {
     throw e.add_context(args.net);
   }
+  // Never silent: a NaN or infinite output makes the loss so.
+  if (ev.non_finite)
+    std::cerr << "warning: " << args.data.data << ": example " << ev.first_non_finite + 1 << " of "
+              << ev.examples << " gives NaN or infinity in the net's output"
+              << (ev.non_finite > 1 ? " (" + std::to_string(ev.non_finite) + " examples in all)"
+                                    : std::string())
+              << "; the loss and accuracy count them\n";
   std::cout << "examples  " << ev.examples << "\n";
   std::cout << "loss      " << format("%.6g", ev.loss) << " (" << loss_function_name(loss) << ")\n";
   if (ev.accuracy) {

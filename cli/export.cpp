@@ -22,6 +22,7 @@ struct ExportArgs {
 
 void run_export(const ExportArgs& args) {
 #ifdef STRATA_HAS_ONNX
+  check_distinct_files({{"NET", args.net}}, {{"-o", args.output}});
   check_writable(args.output);
   const auto net = load_net_file(args.net);
   try {

@@ -37,6 +37,7 @@ void check_json_output(const std::string& file, const std::string& what) {
 }
 
 void run_extract(const ExtractArgs& args) {
+  check_distinct_files({{"NET", args.net}}, {{"-o", args.output}});
   const auto net = load_net_file(args.net);
   NetPathKind kind;
   try {

@@ -63,6 +63,41 @@ void check_tensor_output(const std::string& path) {
   check_writable(path);
 }
 
+namespace {
+
+// Whether two paths name one file: the same inode when both exist, else the
+// same place once symbolic links, "." and ".." are resolved.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec) && !ec) return true;
+  std::error_code ec_a, ec_b;
+  const fs::path where_a = fs::weakly_canonical(fs::absolute(a, ec_a), ec_a);
+  const fs::path where_b = fs::weakly_canonical(fs::absolute(b, ec_b), ec_b);
+  return !ec_a && !ec_b && where_a == where_b;
+}
+
+}  // namespace
+
+void check_distinct_files(const std::vector<FileRole>& inputs,
+                          const std::vector<FileRole>& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const FileRole& out = outputs[i];
+    if (out.path.empty()) continue;
+    for (const FileRole& in : inputs)
+      if (!in.path.empty() && same_file(out.path, in.path))
+        throw Error(out.what + " names the same file as the input " + in.what +
+                    (in.path == out.path ? std::string() : " (" + in.path + ")") +
+                    ", which writing it would replace; give the output a file of its own")
+            .add_context(out.path);
+    for (size_t j = 0; j < i; ++j)
+      if (!outputs[j].path.empty() && same_file(out.path, outputs[j].path))
+        throw Error(out.what + " and " + outputs[j].what + " name the same file" +
+                    (outputs[j].path == out.path ? std::string() : " (" + outputs[j].path + ")") +
+                    "; give each output a file of its own")
+            .add_context(out.path);
+  }
+}
+
 std::pair<std::string, std::string> split_assignment(const std::string& text,
                                                      const std::string& option) {
   const size_t eq = text.find('=');

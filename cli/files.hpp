@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "layers/layer.hpp"
 
@@ -25,6 +26,21 @@ void check_writable(const std::string& path);
 
 // check_writable, and the suffix is one write_tensor_file knows (.npy, .json).
 void check_tensor_output(const std::string& path);
+
+// A file a command reads or writes, and what names it on the command line
+// ("NET", "-o", "--loss-plot").
+struct FileRole {
+  std::string what;
+  std::string path;
+};
+
+// Checks, before any work, that no output is one of the inputs or another
+// output, comparing files rather than strings: the same file (inode) under
+// another name, through a symbolic link, "./a" and "a" all count. So that
+// `--loss-plot` equal to `-o`, or `-o` naming the net being applied, cannot
+// replace it. Empty paths are skipped.
+void check_distinct_files(const std::vector<FileRole>& inputs,
+                          const std::vector<FileRole>& outputs);
 
 // Splits "NAME=FILE" at the first '='; `option` names the option in errors.
 std::pair<std::string, std::string> split_assignment(const std::string& text,

@@ -53,6 +53,7 @@ void run_import(const ImportArgs& args) {
     auto [name, dims] = parse_input_shape(s);
     options.input_shapes[name] = dims;
   }
+  check_distinct_files({{"MODEL", args.model}}, {{"-o", args.output}});
   check_writable(args.output);
   const auto net = import_onnx(args.model, options);
   save_net(args.output, *net);

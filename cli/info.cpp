@@ -88,6 +88,7 @@ void add_info_command(CLI::App& app) {
       "  strata info net.json --dot > net.dot\n"
       "  strata info net.json --svg net.svg");
   cmd->callback([net_file, dot, svg] {
+    check_distinct_files({{"NET", *net_file}}, {{"--svg", *svg}});
     const auto net = load_net_file(*net_file);
     if (*dot || !svg->empty()) {
       const std::string text = NetDot(*net);

@@ -3,12 +3,16 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/validators.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "serialization/net_json.hpp"
+#include "serialization/tensor_json.hpp"
 #include "train/initialize.hpp"
 
 namespace strata::cli {
@@ -24,12 +28,13 @@ struct InitArgs {
   bool reinitialize = false;
 };
 
-// The number of values in the arrays at the given paths.
+// The number of values in the arrays at the given paths (a set: comparing
+// every array with every path made init quadratic in the layers).
 int64_t values_in(const Layer& net, const std::vector<std::string>& paths) {
+  const std::unordered_set<std::string> wanted(paths.begin(), paths.end());
   int64_t n = 0;
   for (const auto& ref : net.all_arrays())
-    for (const auto& p : paths)
-      if (p == ref.path) n += ref.layer->arrays()[ref.index].value->size();
+    if (wanted.count(ref.path)) n += ref.layer->arrays()[ref.index].value->size();
   return n;
 }
 
@@ -47,6 +52,7 @@ void run_init(const InitArgs& args, bool scale_given) {
   options.scale = args.scale;
   options.seed = args.seed;
   options.reinitialize_all = args.reinitialize;
+  check_distinct_files({{"NET", args.net}}, {{"-o", args.output}});
   check_writable(args.output);
 
   auto net = load_net_file(args.net);
@@ -57,7 +63,24 @@ void run_init(const InitArgs& args, bool scale_given) {
   } else {
     paths = net->missing_arrays();
   }
+  // The arrays must fit in memory (NetInitialize checks), and so must the net
+  // file's JSON, which is built before it is written: both before any work.
+  uint64_t values = 0, largest = 0;
+  std::string largest_text;
+  for (const auto& ref : net->all_arrays())
+    if (const Shape& shape = ref.layer->arrays()[ref.index].shape; shape.fully_known()) {
+      const auto n = static_cast<uint64_t>(shape.num_elements());
+      values += n;
+      if (n > largest) {
+        largest = n;
+        largest_text = ref.path + " " + shape.to_string() + " (" + ref.layer->type() + ")";
+      }
+    }
   try {
+    check_allocation(json_bytes_for(values) + values * sizeof(float),
+                     "the initialized net, " + std::to_string(values) +
+                         " values (the largest array " + largest_text +
+                         "), built as JSON to be written,");
     NetInitialize(*net, options);
   } catch (Error& e) {
     throw e.add_context(args.net);

@@ -311,6 +311,16 @@ Job prepare(TrainArgs& args, const Given& given, bool writes) {
   }
   if (!args.validation.targets.empty() && args.validation.data.empty())
     throw Error("--validation-targets: needs --validation FILE (the inputs)");
+  // --checkpoint may be --resume: the training goes on saving where it was.
+  const std::vector<FileRole> outputs{
+      {"-o", args.output}, {"--loss-plot", args.loss_plot}, {"--checkpoint", args.checkpoint}};
+  check_distinct_files({{"NET", args.resume.empty() ? args.net : ""},
+                        {"--data", args.data.data},
+                        {"--targets", args.data.targets},
+                        {"--validation", args.validation.data},
+                        {"--validation-targets", args.validation.targets}},
+                       outputs);
+  check_distinct_files({{"--resume", args.resume}}, {outputs[0], outputs[1]});
   if (writes) {
     check_writable(args.output);
     if (!args.loss_plot.empty()) check_writable(args.loss_plot);

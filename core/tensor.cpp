@@ -7,11 +7,26 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace strata {
 
+namespace {
+
+// The element count of `shape`, once it is known that the values fit in the
+// memory this process can have (a huge shape is an Error naming it, not
+// std::bad_alloc).
+size_t allocatable_elements(const Dims& shape) {
+  const int64_t n = checked_num_elements(shape);
+  check_allocation(static_cast<uint64_t>(n) * sizeof(float),
+                   "a tensor of shape " + to_string(shape));
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
 Tensor::Tensor(Dims shape, float fill)
-    : shape_(std::move(shape)), data_(static_cast<size_t>(checked_num_elements(shape_)), fill) {}
+    : shape_(std::move(shape)), data_(allocatable_elements(shape_), fill) {}
 
 Tensor::Tensor(Dims shape, std::vector<float> data)
     : shape_(std::move(shape)), data_(std::move(data)) {
@@ -66,6 +81,9 @@ void Tensor::resize(std::span<const int64_t> shape) {
     }
     n *= d;
   }
+  if (static_cast<size_t>(n) > data_.capacity())
+    check_allocation(static_cast<uint64_t>(n) * sizeof(float),
+                     "a tensor of shape " + to_string(Dims(shape.begin(), shape.end())));
   shape_.assign(shape.begin(), shape.end());
   data_.resize(static_cast<size_t>(n));
 }

@@ -1,15 +1,19 @@
 #include "core/threads.hpp"
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <iostream>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -40,27 +44,41 @@ void cpu_relax() {
 // body going out of scope) while one is registered.
 class Pool {
  public:
-  ~Pool() { resize(1); }
+  ~Pool() {
+    std::lock_guard<std::mutex> lock(run_mutex_);
+    stop_all();
+  }
 
   int size() const { return size_.load(std::memory_order_relaxed); }
 
-  void resize(int count) {
+  // Starts count - 1 helpers, or as many as the system gives (each needs a
+  // stack from the address space, and the system may limit threads): fewer
+  // threads give the same results, only more slowly, so a shortfall is a
+  // warning on stderr, not an error. `asked_by` says where the count came from.
+  void resize(int count, const std::string& asked_by) {
     std::lock_guard<std::mutex> lock(run_mutex_);
     if (count == size()) return;
-    stop_.store(true);
-    generation_.fetch_add(1);
-    {
-      std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
-      wake_.notify_all();
+    stop_all();
+    const int asked = count;
+    std::string why;
+    if (const int room = threads_with_room(); room < count) {
+      count = room;
+      why = "the address-space limit (ulimit -v) leaves room for the stacks of " +
+            std::to_string(room);
     }
-    for (auto& t : workers_)
-      t.join();
-    workers_.clear();
-    stop_.store(false);
+    std::string failure;
+    if (const int started = start(count, failure); started < count) {
+      // Half of those that started, to leave the work itself the address
+      // space and threads it will need.
+      stop_all();
+      why = "only " + std::to_string(started) + " could be started (" + failure + ")";
+      count = std::max(1, started / 2);
+      start(count, failure);
+    }
     size_.store(count);
-    const uint64_t now = generation_.load();
-    for (int i = 1; i < count; ++i)
-      workers_.emplace_back([this, i, now] { work(i, now); });
+    if (count < asked)
+      std::cerr << "warning: " << asked << " threads asked for (" << asked_by << "), but " << why
+                << ": using " << count << " (the results are the same)\n";
   }
 
   void run(int64_t n, int64_t grain, const void* body, detail::RangeFn fn) {
@@ -124,6 +142,47 @@ class Pool {
   }
 
  private:
+  void stop_all() {
+    stop_.store(true);
+    generation_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+    for (auto& t : workers_)
+      t.join();
+    workers_.clear();
+    stop_.store(false);
+  }
+
+  // Starts helpers 1 .. count - 1; returns how many threads there are then,
+  // the caller's included, with the reason in `failure` if fewer.
+  int start(int count, std::string& failure) {
+    const uint64_t now = generation_.load();
+    for (int i = 1; i < count; ++i) {
+      try {
+        workers_.emplace_back([this, i, now] { work(i, now); });
+      } catch (const std::system_error& e) {
+        failure = e.code().message();
+        return i;
+      }
+    }
+    return count;
+  }
+
+  // How many threads' stacks fit in a quarter of what the address-space
+  // limit leaves (the rest is for the work); no limit without one.
+  static int threads_with_room() {
+    rlimit as{}, stack{};
+    if (getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return kMaxThreads;
+    // glibc gives each thread a stack of RLIMIT_STACK (8 MiB when unlimited).
+    uint64_t per_thread = uint64_t{8} << 20;
+    if (getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY)
+      per_thread = std::max<uint64_t>(stack.rlim_cur, 1 << 16);
+    const uint64_t room = as.rlim_cur / 4 / per_thread;
+    return static_cast<int>(std::clamp<uint64_t>(room, 1, kMaxThreads));
+  }
+
   template <typename Done>
   static void wait_until(Done done) {
     for (int spins = 0; !done(); ++spins) {
@@ -199,7 +258,7 @@ class Pool {
 // The default thread count: STRATA_NUM_THREADS, else OMP_NUM_THREADS (the
 // variable users already set to limit libtorch, Eigen or BLAS), else the
 // cores this process may run on.
-int default_threads() {
+std::pair<int, std::string> default_threads() {
   for (const char* name : {"STRATA_NUM_THREADS", "OMP_NUM_THREADS"}) {
     const char* value = std::getenv(name);
     if (!value || !*value) continue;
@@ -209,11 +268,12 @@ int default_threads() {
     if (end == value || count < 1 || count > kMaxThreads || (*end && *end != ','))
       throw Error(std::string(name) + ": expected a thread count from 1 to " +
                   std::to_string(kMaxThreads) + ", got \"" + value + "\"");
-    return static_cast<int>(count);
+    return {static_cast<int>(count), std::string(name) + "=" + value};
   }
   cpu_set_t cpus;
-  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
-  return std::max(1u, std::thread::hardware_concurrency());
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+    return {std::max(1, CPU_COUNT(&cpus)), "one per core"};
+  return {static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), "one per core"};
 }
 
 // The pool, sized from the environment the first time it is needed, unless
@@ -231,7 +291,8 @@ Pool& pool() {
   if (!configured.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(config_mutex);
     if (!configured.load()) {
-      p.resize(default_threads());
+      const auto [count, asked_by] = default_threads();
+      p.resize(count, asked_by);
       configured.store(true, std::memory_order_release);
     }
   }
@@ -245,7 +306,7 @@ void set_num_threads(int count) {
     throw Error("thread count: expected from 1 to " + std::to_string(kMaxThreads) + ", got " +
                 std::to_string(count));
   std::lock_guard<std::mutex> lock(config_mutex);
-  unconfigured_pool().resize(count);
+  unconfigured_pool().resize(count, "by set_num_threads");
   configured.store(true, std::memory_order_release);
 }
 

@@ -21,7 +21,9 @@ namespace strata {
 // entry), else one per core this process may run on; a malformed value is an
 // Error from the first call of num_threads() or of a loop large enough to
 // share (unless set_num_threads came first). Call it between steps, not while
-// a loop runs.
+// a loop runs. When the system cannot give that many threads (under an
+// address-space limit, `ulimit -v`, each thread's stack takes room), fewer
+// are used, with one warning line on stderr: results do not depend on it.
 void set_num_threads(int count);
 // The number of threads parallel loops use.
 int num_threads();

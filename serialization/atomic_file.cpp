@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <exception>
+#include <limits>
 #include <ostream>
 #include <random>
 #include <streambuf>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace strata {
 
@@ -191,10 +195,64 @@ void write_file_atomically(const fs::path& path, const std::function<void(std::o
   writer.commit();
 }
 
-FileReader::FileReader(fs::path path) : path_(std::move(path)) {
+uint64_t max_file_bytes(uint64_t default_limit) {
+  const char* text = std::getenv("STRATA_MAX_FILE_SIZE");
+  if (!text || !*text) return default_limit;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  int shift = 0;
+  if (end != text && *end && !end[1]) {
+    switch (*end) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        ++end;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        ++end;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        ++end;
+        break;
+      case 'T':
+      case 't':
+        shift = 40;
+        ++end;
+        break;
+      default:
+        break;
+    }
+  }
+  if (end == text || *end || errno == ERANGE || value == 0 || text[0] == '-' ||
+      value > (std::numeric_limits<uint64_t>::max() >> shift))
+    throw Error(std::string("STRATA_MAX_FILE_SIZE: expected a positive number of bytes (or with "
+                            "a K, M, G or T suffix: 8G), got \"") +
+                text + "\"");
+  return static_cast<uint64_t>(value) << shift;
+}
+
+FileReader::FileReader(fs::path path, uint64_t limit) : path_(std::move(path)), limit_(limit) {
+  if (path_.empty())
+    throw Error("\"\": an empty path where a file is needed (is a variable in the command unset?)");
+  // Devices are refused before they are opened: /dev/zero and /dev/urandom
+  // never end, and opening some devices does something.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+      !S_ISDIR(st.st_mode)) {
+    const char* kind = S_ISCHR(st.st_mode)    ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    throw Error(std::string("cannot read: not a regular file or a pipe (") + kind + ")")
+        .add_context(path_.string());
+  }
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw file_error(path_, "cannot open for reading", errno);
-  struct stat st {};
   if (::fstat(fd_, &st) != 0) {
     const int error_number = errno;
     ::close(fd_);
@@ -207,10 +265,30 @@ FileReader::FileReader(fs::path path) : path_(std::move(path)) {
   // Pipes and /proc files report 0; read() still works.
   regular_ = S_ISREG(st.st_mode);
   size_ = regular_ ? static_cast<uint64_t>(st.st_size) : 0;
+  if (size_ > limit_) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(bytes_text(size_) + " (" + std::to_string(size_) + " bytes), more than the " +
+                bytes_text(limit_) +
+                " strata reads from one file (the environment's STRATA_MAX_FILE_SIZE raises the "
+                "limit)")
+        .add_context(path_.string());
+  }
 }
 
 FileReader::~FileReader() {
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileReader::over_limit() const {
+  throw Error("more than the " + bytes_text(limit_) + " strata reads from one file" +
+              (regular_ ? std::string(" (it grew while it was read)") : " came from this pipe") +
+              " (the environment's STRATA_MAX_FILE_SIZE raises the limit)")
+      .add_context(path_.string());
+}
+
+void FileReader::require_room(uint64_t n) const {
+  if (n > limit_ - std::min(consumed_, limit_)) over_limit();
 }
 
 size_t FileReader::read(void* destination, size_t n) {
@@ -224,19 +302,28 @@ size_t FileReader::read(void* destination, size_t n) {
     }
     if (got == 0) break;
     done += static_cast<size_t>(got);
+    consumed_ += static_cast<uint64_t>(got);
+    if (consumed_ > limit_) over_limit();
   }
   return done;
 }
 
 std::string read_file(const fs::path& path) {
-  FileReader reader(path);
+  return read_file(path, max_file_bytes(kMaxTextFileBytes));
+}
+
+std::string read_file(const fs::path& path, uint64_t limit) {
+  FileReader reader(path, limit);
+  check_allocation(reader.size(), path.string() + ": reading the file");
   // The size is a hint: the file may be a pipe or change while it is read.
+  // Growing stops one byte past the limit, where the reader refuses.
   std::string bytes(static_cast<size_t>(reader.size()) + 1, '\0');
   size_t filled = 0;
   for (;;) {
     filled += reader.read(bytes.data() + filled, bytes.size() - filled);
     if (filled < bytes.size()) break;
-    bytes.resize(bytes.size() * 2);
+    const uint64_t past_limit = limit == std::numeric_limits<uint64_t>::max() ? limit : limit + 1;
+    bytes.resize(static_cast<size_t>(std::min<uint64_t>(2 * bytes.size(), past_limit)));
   }
   bytes.resize(filled);
   return bytes;

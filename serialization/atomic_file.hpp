@@ -31,8 +31,21 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
 
-// The whole contents of a file. Throws Error naming the path and the reason.
+// The most bytes strata reads from one file, so that an endless stream
+// (/dev/zero through a pipe) or a file far beyond any real one ends in an
+// Error naming the file and the limit, not in exhausted memory: 2 GiB for
+// text (net, tensor and checkpoint JSON, CSV, label lists) and 16 GiB for
+// .npy files. The environment's STRATA_MAX_FILE_SIZE (bytes, or with a K, M,
+// G or T suffix: 8G) replaces both; a malformed value is an Error naming it.
+inline constexpr uint64_t kMaxTextFileBytes = uint64_t{2} << 30;
+inline constexpr uint64_t kMaxBinaryFileBytes = uint64_t{16} << 30;
+uint64_t max_file_bytes(uint64_t default_limit);
+
+// The whole contents of a file (a regular file or a pipe) of at most `limit`
+// bytes. Throws Error naming the path and the reason: it cannot be opened,
+// it is a device or socket (/dev/zero, /dev/urandom), it is over the limit.
 std::string read_file(const std::filesystem::path& path);
+std::string read_file(const std::filesystem::path& path, uint64_t limit);
 
 // The building block of write_file_atomically, for writers that produce their
 // output in pieces: construct, write() any number of times, commit(). A
@@ -64,10 +77,14 @@ class AtomicFileWriter {
 };
 
 // A file opened for reading with errors that name it, for readers that look
-// at a file piece by piece (a header first, then the data).
+// at a file piece by piece (a header first, then the data). Every reader of
+// strata's files goes through it. It reads regular files and pipes (a
+// shell's <(...), /dev/stdin), and refuses devices and sockets before
+// opening them; a regular file larger than `limit` is refused when opened,
+// and a pipe once more than `limit` bytes came from it.
 class FileReader {
  public:
-  explicit FileReader(std::filesystem::path path);
+  FileReader(std::filesystem::path path, uint64_t limit);
   ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
@@ -79,13 +96,21 @@ class FileReader {
   // Reads up to `n` bytes at the current position; fewer only at the end of
   // the file. Returns the number read.
   size_t read(void* destination, size_t n);
+  // Throws the limit's Error unless `n` more bytes may still be read (for a
+  // reader that knows from a header how much is to come, before allocating).
+  void require_room(uint64_t n) const;
+  uint64_t limit() const { return limit_; }
 
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  [[noreturn]] void over_limit() const;
+
   std::filesystem::path path_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  uint64_t limit_ = 0;
+  uint64_t consumed_ = 0;  // bytes read so far
   bool regular_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "serialization/atomic_file.hpp"
+#include "serialization/json_document.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/tensor_json.hpp"
 
@@ -59,7 +60,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   try {
     json doc;
     try {
-      doc = json::parse(read_file(path));
+      doc = parse_json_document(read_file(path));  // refuses NUL bytes, duplicate keys
     } catch (const json::exception& e) {
       throw Error(std::string("malformed JSON: ") + e.what());
     }

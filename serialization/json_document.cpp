@@ -25,12 +25,16 @@ std::string at_position(std::string_view text, size_t offset) {
 }
 
 // Throws when arrays and objects nest deeper than kMaxJsonDepth. Brackets
-// inside strings do not count; malformed text is left for the parser.
-void check_depth(std::string_view text) {
+// inside strings do not count; malformed text is left for the parser. Stops
+// at a NUL byte, and returns its offset (npos for none): valid JSON holds
+// none, and nlohmann's lexer takes one for the end of the input, so that what
+// follows would pass unread.
+size_t check_depth(std::string_view text) {
   int depth = 0;
   bool in_string = false, escaped = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    if (c == '\0') return i;
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -49,6 +53,7 @@ void check_depth(std::string_view text) {
       --depth;
     }
   }
+  return std::string_view::npos;
 }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag.
@@ -65,6 +70,8 @@ class DocumentBuilder final : public nlohmann::json_sax<json> {
   explicit DocumentBuilder(std::string_view text) : text_(text) {}
 
   json& document() { return document_; }
+  // Where the parser failed (the number of bytes read), or npos.
+  size_t error_position() const { return error_position_; }
 
   bool null() override { return add(nullptr); }
   bool boolean(bool value) override { return add(value); }
@@ -102,6 +109,7 @@ class DocumentBuilder final : public nlohmann::json_sax<json> {
 
   bool parse_error(std::size_t position, const std::string& token,
                    const json::exception& e) override {
+    error_position_ = position;
     if (dynamic_cast<const json::parse_error*>(&e))  // says "at line L, column C" itself
       throw Error("malformed JSON: " + without_tag(e.what()));
     // A number beyond double's range ("1e400"), whose token may be long.
@@ -157,6 +165,7 @@ class DocumentBuilder final : public nlohmann::json_sax<json> {
   void open(json&& container) { open_.push_back({place(std::move(container)), {}}); }
 
   std::string_view text_;
+  size_t error_position_ = std::string_view::npos;
   json document_;
   std::vector<Frame> open_;
 };
@@ -164,13 +173,27 @@ class DocumentBuilder final : public nlohmann::json_sax<json> {
 }  // namespace
 
 nlohmann::json parse_json_document(std::string_view text) {
-  check_depth(text);
-  DocumentBuilder builder(text);
+  const size_t nul = check_depth(text);
+  // The text before a NUL byte is parsed (as nlohmann would anyway): an error
+  // in it is reported as such, and one at its end (a document cut short by
+  // the NUL) or none is the NUL's.
+  const std::string_view before = text.substr(0, nul);
+  const auto nul_error = [&] {
+    return Error("malformed JSON: a NUL byte " + at_position(text, nul));
+  };
+  DocumentBuilder builder(before);
   try {
-    json::sax_parse(text.begin(), text.end(), &builder);
+    json::sax_parse(before.begin(), before.end(), &builder);
   } catch (const json::exception& e) {
+    if (nul != std::string_view::npos) throw nul_error();
     throw Error("malformed JSON: " + without_tag(e.what()));
+  } catch (const Error&) {
+    if (nul != std::string_view::npos && builder.error_position() != std::string_view::npos &&
+        builder.error_position() > nul)
+      throw nul_error();
+    throw;
   }
+  if (nul != std::string_view::npos) throw nul_error();
   return std::move(builder.document());
 }
 

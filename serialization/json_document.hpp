@@ -1,6 +1,7 @@
 // JSON text parsed for the readers of net and tensor files, with every
 // failure a strata::Error: "malformed JSON: parse error at line 3, column 10:
-// ...", a number beyond double's range, a duplicate key in an object
+// ...", a NUL byte anywhere (nlohmann would stop reading there and ignore
+// the rest), a number beyond double's range, a duplicate key in an object
 // ("layers[2]: duplicate key \"type\""; nlohmann would silently keep the
 // last), or nesting deeper than kMaxJsonDepth. The depth is checked by a scan before parsing:
 // nlohmann::json copies, compares and prints documents recursively, so a hostile file of 100000

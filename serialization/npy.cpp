@@ -473,7 +473,8 @@ struct Layout {
 
 // Checks what the header says against the `present` bytes of data, before
 // anything is allocated.
-Layout check_layout(const NpyHeader& h, uint64_t present) {
+// The dtype, order and size the header says, without looking at the data.
+Layout layout_of(const NpyHeader& h) {
   Layout layout{};
   layout.type = parse_dtype(h.descr);
   if (h.fortran_order && h.shape.size() > 1)
@@ -488,6 +489,11 @@ Layout check_layout(const NpyHeader& h, uint64_t present) {
   }
   layout.count = static_cast<size_t>(count);
   layout.bytes = static_cast<uint64_t>(count) * item_size(layout.type);
+  return layout;
+}
+
+// Throws unless exactly the bytes the layout needs are `present`.
+void check_present(const NpyHeader& h, const Layout& layout, uint64_t present) {
   const std::string needs = "shape " + python_shape(h.shape) + " of '" + h.descr + "' needs " +
                             std::to_string(layout.bytes) + " bytes of data";
   if (present < layout.bytes)
@@ -496,6 +502,11 @@ Layout check_layout(const NpyHeader& h, uint64_t present) {
   if (present > layout.bytes)
     throw Error("unexpected data after the array: " + needs + ", but " + std::to_string(present) +
                 " are present");
+}
+
+Layout check_layout(const NpyHeader& h, uint64_t present) {
+  const Layout layout = layout_of(h);
+  check_present(h, layout, present);
   return layout;
 }
 
@@ -572,13 +583,13 @@ Tensor parse_npy(std::string_view bytes) {
   return t;
 }
 
-std::string to_npy(const Tensor& tensor) {
+std::string npy_header(const Dims& shape) {
   // As numpy.lib.format writes it: sorted keys, room for the first
   // dimension to grow to 21 digits, spaces up to a multiple of 64 bytes
   // with the newline last.
   std::string dict =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': " + python_shape(tensor.shape()) + ", }";
-  if (!tensor.shape().empty()) dict.append(21 - std::to_string(tensor.shape()[0]).size(), ' ');
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + python_shape(shape) + ", }";
+  if (!shape.empty()) dict.append(21 - std::to_string(shape[0]).size(), ' ');
   int major = 1;
   size_t prefix = 10;
   auto padding = [&] { return kAlignment - (prefix + dict.size() + 1) % kAlignment; };
@@ -595,6 +606,11 @@ std::string to_npy(const Tensor& tensor) {
   for (size_t i = 0; i < prefix - 8; ++i)
     out += static_cast<char>((dict.size() >> (8 * i)) & 0xff);
   out += dict;
+  return out;
+}
+
+std::string to_npy(const Tensor& tensor) {
+  std::string out = npy_header(tensor.shape());
   const size_t start = out.size();
   out.resize(start + static_cast<size_t>(tensor.size()) * sizeof(float));
   char* dst = out.data() + start;
@@ -612,50 +628,84 @@ std::string to_npy(const Tensor& tensor) {
 }
 
 Tensor read_npy(const std::filesystem::path& path) {
-  FileReader file(path);
+  FileReader file(path, max_file_bytes(kMaxBinaryFileBytes));
   const std::string where = path.string();
-
-  // Pipes (e.g. a shell's <(...)) have no size up front: read them whole.
-  if (!file.is_regular()) {
-    std::string bytes;
-    char buffer[1 << 16];
-    while (size_t n = file.read(buffer, sizeof(buffer)))
-      bytes.append(buffer, n);
-    return in_context(where, [&] { return parse_npy(bytes); });
-  }
+  // A pipe (a shell's <(...)) has no size up front: it is read as far as
+  // its header says, so that an endless one ends at the first byte too many.
+  const bool regular = file.is_regular();
+  const auto changed = [&] {
+    return Error("the file changed while it was read").add_context(where);
+  };
 
   // The header first, then the data straight into the tensor.
   std::string head(12, '\0');
   head.resize(file.read(head.data(), head.size()));
   const Preamble p = in_context(where, [&] {
     Preamble pre = parse_preamble(head);
-    check_header_present(pre, file.size());
+    if (regular) check_header_present(pre, file.size());
     return pre;
   });
   const size_t header_end = p.prefix_size + p.header_length;
-  const size_t have = head.size();
+  // In pieces: the length a hostile pipe claims is not allocated up front.
+  while (head.size() < header_end) {
+    const size_t have = head.size();
+    const size_t n = std::min<size_t>(header_end - have, size_t{1} << 16);
+    head.resize(have + n);
+    const size_t got = file.read(head.data() + have, n);
+    head.resize(have + got);
+    if (got < n) break;
+  }
+  if (head.size() < header_end) {
+    if (regular) throw changed();
+    in_context(where, [&] { check_header_present(p, head.size()); });
+  }
   head.resize(header_end);
-  if (header_end > have && file.read(head.data() + have, header_end - have) != header_end - have)
-    throw Error("the file changed while it was read").add_context(where);
   const NpyHeader h = in_context(where, [&] { return parse_npy_header(head); });
-  const Layout layout =
-      in_context(where, [&] { return check_layout(h, file.size() - h.data_offset); });
+  const Layout layout = in_context(where, [&] {
+    if (regular) return check_layout(h, file.size() - h.data_offset);
+    return layout_of(h);
+  });
+  if (!regular) file.require_room(layout.bytes);
 
-  Tensor t(h.shape);
+  Tensor t = in_context(where, [&] { return Tensor(h.shape); });
+  // Bytes that were not there: a regular file changed, a pipe was short.
+  const auto short_read = [&](uint64_t got) {
+    if (regular) throw changed();
+    in_context(where, [&] { check_present(h, layout, got); });
+  };
   const size_t item = item_size(layout.type);
   if (layout.type == DType::F4 && std::endian::native == std::endian::little) {
-    if (file.read(t.data(), layout.bytes) != layout.bytes)
-      throw Error("the file changed while it was read").add_context(where);
-    return t;
+    if (const size_t got = file.read(t.data(), layout.bytes); got != layout.bytes) short_read(got);
+  } else {
+    std::vector<char> chunk(std::min<size_t>(layout.bytes, size_t{1} << 20));
+    const size_t per_chunk = chunk.size() / std::max<size_t>(item, 1);
+    for (size_t done = 0; done < layout.count;) {
+      const size_t n = std::min(per_chunk, layout.count - done);
+      if (const size_t got = file.read(chunk.data(), n * item); got != n * item)
+        short_read(done * item + got);
+      in_context(where, [&] { decode(layout.type, chunk.data(), n, t.data() + done, done); });
+      done += n;
+    }
   }
-  std::vector<char> chunk(std::min<size_t>(layout.bytes, size_t{1} << 20));
-  const size_t per_chunk = chunk.size() / std::max<size_t>(item, 1);
-  for (size_t done = 0; done < layout.count;) {
-    const size_t n = std::min(per_chunk, layout.count - done);
-    if (file.read(chunk.data(), n * item) != n * item)
-      throw Error("the file changed while it was read").add_context(where);
-    in_context(where, [&] { decode(layout.type, chunk.data(), n, t.data() + done, done); });
-    done += n;
+  if (!regular) {
+    // What follows the array is counted for the message, up to a point: a
+    // pipe may never end.
+    constexpr uint64_t kCounted = uint64_t{1} << 20;
+    uint64_t extra = 0;
+    char buffer[1 << 12];
+    while (extra <= kCounted)
+      if (const size_t n = file.read(buffer, sizeof buffer)) {
+        extra += n;
+      } else {
+        break;
+      }
+    if (extra > kCounted)
+      throw Error("unexpected data after the array: shape " + python_shape(h.shape) + " of '" +
+                  h.descr + "' needs " + std::to_string(layout.bytes) +
+                  " bytes of data, but more than " + std::to_string(layout.bytes + kCounted) +
+                  " came from the pipe")
+          .add_context(where);
+    if (extra) in_context(where, [&] { check_present(h, layout, layout.bytes + extra); });
   }
   return t;
 }

@@ -46,6 +46,10 @@ NpyHeader parse_npy_header(std::string_view bytes);
 Tensor parse_npy(std::string_view bytes);
 // A tensor as the bytes of a float32 .npy file.
 std::string to_npy(const Tensor& tensor);
+// The first bytes of to_npy for a tensor of this shape, which its float32
+// values (little endian, C order) then follow: for writers that produce the
+// values in pieces.
+std::string npy_header(const Dims& shape);
 
 // Reads a .npy file, straight into the tensor (no copy of the whole file).
 Tensor read_npy(const std::filesystem::path& path);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "serialization/atomic_file.hpp"
 #include "serialization/json_document.hpp"
 #include "serialization/npy.hpp"
@@ -90,6 +91,9 @@ double json_number(float value) {
 }
 
 nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where) {
+  check_allocation(json_bytes_for(static_cast<uint64_t>(tensor.size())),
+                   (where.empty() ? std::string() : std::string(where) + ": ") +
+                       "writing a tensor of shape " + to_string(tensor.shape()) + " as JSON");
   nlohmann::json data = nlohmann::json::array();
   data.get_ref<nlohmann::json::array_t&>().reserve(static_cast<size_t>(tensor.size()));
   for (int64_t i = 0; i < tensor.size(); ++i) {
@@ -100,17 +104,12 @@ nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where) {
   return {{"shape", tensor.shape()}, {"data", std::move(data)}};
 }
 
-std::string tensor_to_json_text(const Tensor& tensor, std::string_view where) {
-  std::string out = "{\"shape\": [";
-  for (size_t i = 0; i < tensor.rank(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(tensor.dim(i));
-  }
-  out += "], \"data\": [";
+void append_json_numbers(std::string& out, std::span<const float> values, std::string_view where,
+                         int64_t first_index) {
   char text[64];
-  for (int64_t i = 0; i < tensor.size(); ++i) {
-    const float v = tensor[i];
-    if (!std::isfinite(v)) throw non_finite_error(v, where, i);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float v = values[i];
+    if (!std::isfinite(v)) throw non_finite_error(v, where, first_index + static_cast<int64_t>(i));
     if (i) out += ',';
     // "-0" would be read as the integer 0, losing the sign.
     if (v == 0 && std::signbit(v)) {
@@ -120,6 +119,20 @@ std::string tensor_to_json_text(const Tensor& tensor, std::string_view where) {
     out.append(text,
                shortest_decimal(v, text, text + sizeof(text), std::chars_format::general, nullptr));
   }
+}
+
+std::string json_tensor_prefix(const Dims& shape) {
+  std::string out = "{\"shape\": [";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "], \"data\": [";
+}
+
+std::string tensor_to_json_text(const Tensor& tensor, std::string_view where) {
+  std::string out = json_tensor_prefix(tensor.shape());
+  append_json_numbers(out, tensor.values(), where, 0);
   return out + "]}";
 }
 

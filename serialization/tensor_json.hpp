@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,14 @@
 
 namespace strata {
 
+// The memory writing `values` numbers as JSON takes: a json value each, and
+// the text of the dump (a net file is built as a document, then dumped).
+inline uint64_t json_bytes_for(uint64_t values) {
+  return values * (sizeof(nlohmann::json) + 24);
+}
+
+// Refuses (an Error naming the shape and the bytes, before allocating) a
+// tensor whose JSON would not fit in the memory this process can have.
 nlohmann::json tensor_to_json(const Tensor& tensor, std::string_view where = {});
 
 // Checks the object's keys, the shape (non-negative integers) and that the
@@ -31,6 +40,13 @@ Tensor tensor_from_json(const nlohmann::json& json, std::string_view where);
 // "shape" first and each number in its shortest exact form. Faster than
 // building the json value; tensor files are written this way.
 std::string tensor_to_json_text(const Tensor& tensor, std::string_view where = {});
+// The pieces of tensor_to_json_text, for writers that produce the values in
+// pieces: the text up to the first number, then the numbers (comma-separated;
+// a piece after the first needs a ',' before it), then "]}". A non-finite
+// value is an Error naming `where` and its flat index (from `first_index`).
+std::string json_tensor_prefix(const Dims& shape);
+void append_json_numbers(std::string& out, std::span<const float> values, std::string_view where,
+                         int64_t first_index);
 
 // The double to store in a JSON document for `value`: the one nearest its
 // shortest decimal form, when that reads back as `value`, so that the

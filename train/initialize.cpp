@@ -3,8 +3,11 @@
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
+#include <vector>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/rng.hpp"
 #include "graph/net.hpp"
 
@@ -36,13 +39,41 @@ bool followed_by_ramp(const Net& net, size_t k, int depth = 0) {
 }
 
 // For every layer with Weights: whether Kaiming fits it (Automatic method).
-void collect_ramp_layers(Layer& layer, std::vector<const Layer*>& out) {
+// A set, looked up once per array: a list made init quadratic in the layers.
+void collect_ramp_layers(Layer& layer, std::unordered_set<const Layer*>& out) {
   if (auto* net = dynamic_cast<Net*>(&layer)) {
     for (size_t k = 0; k < net->size(); ++k) {
-      if (followed_by_ramp(*net, k)) out.push_back(&net->layer(k));
+      if (followed_by_ramp(*net, k)) out.insert(&net->layer(k));
       collect_ramp_layers(net->layer(k), out);
     }
   }
+}
+
+// "hidden/Weights [1000000000, 4] (LinearLayer)"
+std::string array_text(const ArrayRef& ref, const ArraySlot& slot) {
+  return ref.path + " " + slot.shape.to_string() + " (" + ref.layer->type() + ")";
+}
+
+// Before any array is made: each, and all together, must fit in the memory
+// this process can have, or the one line says which array is too large.
+void check_memory(const std::vector<ArrayRef>& todo) {
+  uint64_t total = 0, largest_bytes = 0;
+  const ArrayRef* largest = nullptr;
+  for (const ArrayRef& ref : todo) {
+    const ArraySlot& slot = ref.layer->arrays()[ref.index];
+    const uint64_t bytes = static_cast<uint64_t>(slot.shape.num_elements()) * sizeof(float);
+    check_allocation(bytes, "cannot initialize " + array_text(ref, slot) + ": it");
+    total += bytes;
+    if (bytes > largest_bytes) {
+      largest_bytes = bytes;
+      largest = &ref;
+    }
+  }
+  if (largest && total > largest_bytes)
+    check_allocation(total, "cannot initialize the net's " + std::to_string(todo.size()) +
+                                " arrays: the largest is " +
+                                array_text(*largest, largest->layer->arrays()[largest->index]) +
+                                " of " + bytes_text(largest_bytes) + ", and together they");
 }
 
 }  // namespace
@@ -73,23 +104,27 @@ std::string to_string(InitMethod method) {
 void NetInitialize(Layer& net, const InitOptions& options) {
   if (options.method == InitMethod::Random && !(options.scale > 0))
     throw Error("Random initialization needs a positive scale");
-  std::vector<const Layer*> ramp_layers;
+  std::unordered_set<const Layer*> ramp_layers;
   collect_ramp_layers(net, ramp_layers);
-  const Rng root(options.seed);
+  std::vector<ArrayRef> todo;
   for (const ArrayRef& ref : net.all_arrays()) {
     const ArraySlot& slot = ref.layer->arrays()[ref.index];
     if (slot.value && !options.reinitialize_all) continue;
     if (!slot.shape.fully_known())
       throw Error("cannot initialize " + ref.path + ": its shape " + slot.shape.to_string() +
                   " is not known (declare the net's Input shape)");
+    todo.push_back(ref);
+  }
+  check_memory(todo);
+  const Rng root(options.seed);
+  for (const ArrayRef& ref : todo) {
+    const ArraySlot& slot = ref.layer->arrays()[ref.index];
     Tensor value(slot.shape.dims());
     if (slot.init.kind == Initializer::Kind::Weights) {
       const auto [fan_in, fan_out] = slot.init.fan_in_out(value.shape());
       InitMethod method = options.method;
       if (method == InitMethod::Automatic)
-        method = std::find(ramp_layers.begin(), ramp_layers.end(), ref.layer) != ramp_layers.end()
-                     ? InitMethod::Kaiming
-                     : InitMethod::Xavier;
+        method = ramp_layers.count(ref.layer) ? InitMethod::Kaiming : InitMethod::Xavier;
       const double stddev = method == InitMethod::Kaiming  ? std::sqrt(2.0 / fan_in)
                             : method == InitMethod::Xavier ? std::sqrt(2.0 / (fan_in + fan_out))
                                                            : options.scale;

@@ -241,6 +241,12 @@ Evaluation evaluate(const Layer& net, const Dataset& data, LossFunction loss, in
     Tensor* out[] = {&y};
     net.forward(in, out, ws.get(), RunContext{});
     total += compute_loss(loss, y, t, scores_of(net), nullptr) * count;
+    const int64_t row = y.size() / count;
+    for (int64_t i = 0; i < count; ++i) {
+      const float* v = y.data() + i * row;
+      if (std::all_of(v, v + row, [](float e) { return std::isfinite(e); })) continue;
+      if (ev.non_finite++ == 0) ev.first_non_finite = start + i;
+    }
     if (classify) {
       const int64_t k = y.size() / count;
       if (ev.confusion.empty()) ev.confusion.assign(k, std::vector<int64_t>(k, 0));

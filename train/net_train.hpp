@@ -205,6 +205,10 @@ struct Evaluation {
   std::optional<double> accuracy;               // classifiers only
   std::vector<std::vector<int64_t>> confusion;  // [target][predicted], classifiers only
   int64_t examples = 0;
+  // Examples whose output holds NaN or infinity (which make the loss NaN or
+  // infinite), and the index of the first (from 0; -1 for none).
+  int64_t non_finite = 0;
+  int64_t first_non_finite = -1;
 };
 
 // Applies the net in inference mode to the whole dataset (in batches) and

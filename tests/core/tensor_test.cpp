@@ -61,3 +61,14 @@ TEST_CASE("Tensor equality is bitwise") {
   CHECK_FALSE(a == b);
   CHECK_FALSE(a == a.reshaped({1, 2}));
 }
+
+TEST_CASE("a tensor larger than the memory is an Error naming its shape and bytes, not bad_alloc") {
+  CHECK_THROWS_WITH_AS(Tensor({1000000, 1000000}),
+                       doctest::Contains("a tensor of shape [1000000, 1000000] needs 3.64 TiB "
+                                         "(4000000000000 bytes), more than the "),
+                       Error);
+  Tensor t({2, 2});
+  CHECK_THROWS_WITH_AS(t.resize({1000000, 1000000}),
+                       doctest::Contains("a tensor of shape [1000000, 1000000] needs 3.64 TiB"),
+                       Error);
+}

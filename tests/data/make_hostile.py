@@ -98,6 +98,9 @@ write("net_newer_version.json", net({"type": "NetChain", "layers": [ramp]}, vers
 write("net_truncated.json", chain([ramp, flatten], [4])[:60])
 write("net_empty.json", "")
 write("net_not_json.json", b"\x93NUMPY\x01\x00v\x00{'descr': '<f4'")
+# nlohmann's lexer takes a NUL byte for the end of the input: what follows was ignored.
+write("net_trailing_nul.json", net({"type": "ElementwiseLayer", "Function": "Ramp"}) + "\n\0garbage")
+write("net_nul_inside.json", '{"format": "strata-net",\0 "version": 1}')
 
 # ---- .npy files
 def npy_bytes(array):

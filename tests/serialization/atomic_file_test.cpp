@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <ostream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/error.hpp"
 #include "layers/linear.hpp"
@@ -322,4 +324,59 @@ TEST_CASE("every writer of strata refuses a read-only directory and leaves the o
                      ": Permission denied");
   CHECK(read_file(target) == "old");
   CHECK(dir.entries() == std::vector<std::string>{"net.json"});
+}
+
+TEST_CASE("read_file refuses devices, and files and pipes beyond the limit, naming them") {
+  CHECK_THROWS_WITH_AS(read_file("/dev/zero"),
+                       "/dev/zero: cannot read: not a regular file or a pipe (a character device)",
+                       Error);
+  CHECK_THROWS_WITH_AS(read_npy("/dev/urandom"),
+                       "/dev/urandom: cannot read: not a regular file or a pipe (a character "
+                       "device)",
+                       Error);
+  ScratchDir dir;
+  const fs::path file = dir.path / "big.json";
+  put(file, std::string(3000, ' '));
+  CHECK(read_file(file, 3000).size() == 3000);
+  CHECK_THROWS_WITH_AS(
+      read_file(file, 2048),
+      (file.string() + ": 2.93 KiB (3000 bytes), more than the 2 KiB strata reads from one file "
+                       "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
+          .c_str(),
+      Error);
+  // An endless pipe ends at the limit.
+  const fs::path fifo = dir.path / "endless.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread feeder([&] {
+    std::FILE* f = std::fopen(fifo.c_str(), "wb");
+    const std::string block(4096, '[');
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+    }
+    std::fclose(f);
+  });
+  std::signal(SIGPIPE, SIG_IGN);  // the feeder's end, once the reader is gone
+  CHECK_THROWS_WITH_AS(
+      read_file(fifo, 1 << 20),
+      (fifo.string() + ": more than the 1 MiB strata reads from one file came from this pipe "
+                       "(the environment's STRATA_MAX_FILE_SIZE raises the limit)")
+          .c_str(),
+      Error);
+  feeder.join();
+  std::signal(SIGPIPE, SIG_DFL);
+}
+
+TEST_CASE("STRATA_MAX_FILE_SIZE replaces the limits; a malformed value is an Error naming it") {
+  CHECK(max_file_bytes(kMaxTextFileBytes) == kMaxTextFileBytes);
+  ::setenv("STRATA_MAX_FILE_SIZE", "8G", 1);
+  CHECK(max_file_bytes(kMaxTextFileBytes) == uint64_t{8} << 30);
+  ::setenv("STRATA_MAX_FILE_SIZE", "1234", 1);
+  CHECK(max_file_bytes(kMaxBinaryFileBytes) == 1234);
+  for (const char* bad : {"0", "-5", "lots", "8Q", "99999999999T"}) {
+    ::setenv("STRATA_MAX_FILE_SIZE", bad, 1);
+    CHECK_THROWS_WITH_AS(max_file_bytes(kMaxTextFileBytes),
+                         doctest::Contains("STRATA_MAX_FILE_SIZE: expected a positive number of "
+                                           "bytes"),
+                         Error);
+  }
+  ::unsetenv("STRATA_MAX_FILE_SIZE");
 }

@@ -94,6 +94,9 @@ const Hostile kCatalogue[] = {
     {"net_truncated.json", "malformed JSON: parse error at line 1, column 61"},
     {"net_empty.json", "malformed JSON: parse error at line 1, column 1"},
     {"net_not_json.json", "malformed JSON: parse error at line 1, column 1"},
+    // Issue 18: a NUL byte ended the input for nlohmann, and what followed was ignored.
+    {"net_trailing_nul.json", "malformed JSON: a NUL byte at line 2, column 1"},
+    {"net_nul_inside.json", "malformed JSON: a NUL byte at line 1, column 25"},
     // .npy files.
     {"npy_truncated_data.npy",
      "truncated .npy file: shape (100,) of '<f4' needs 400 bytes of data, but 12 are present"},

@@ -87,3 +87,15 @@ TEST_CASE("NetInitialize is bit-identical for a seed, on any thread count") {
   CHECK(NetExtractArrays(a) == NetExtractArrays(b));
   CHECK_FALSE(NetExtract(a, "conv/Weights") == NetExtract(c, "conv/Weights"));
 }
+
+TEST_CASE("NetInitialize refuses arrays larger than the memory, naming them, before allocating") {
+  // 10^12 floats: 3.64 TiB, more than any machine this runs on.
+  NetChain net({{"hidden", LinearLayer(1000000)}, {"out", LinearLayer(2)}}, Input({1000000}));
+  CHECK_THROWS_WITH_AS(NetInitialize(net),
+                       doctest::Contains("cannot initialize hidden/Weights [1000000, 1000000] "
+                                         "(LinearLayer): it needs 3.64 TiB (4000000000000 bytes), "
+                                         "more than the "),
+                       Error);
+  // Nothing was made, not even the arrays that would have fitted.
+  CHECK(net.missing_arrays().size() == 4);
+}
