@@ -163,3 +163,9 @@ write("csv_header_only.csv", "x,y,target")  # and no final newline (a fuzz findi
 write("csv_one_column.csv", "1\n2\n")
 write("csv_empty.csv", "")
 write("csv_binary.csv", npy_bytes(six))
+
+# ---- Second battery: values no file may hold
+write("net_negative_moving_variance.json",
+      chain([{"type": "LinearLayer", "Size": 2, "name": "fc"},
+             {"type": "BatchNormalizationLayer", "name": "norm",
+              "MovingVariance": {"shape": [2], "data": [1, -0.5]}}], [3]))
