@@ -351,6 +351,7 @@ void run_train(TrainArgs args, const Given& given) {
   save_net(args.output, *net);
   if (!args.loss_plot.empty()) write_file_atomically(args.loss_plot, plot);
 
+  if (args.quiet) take_notes();  // not even these
   const RoundRecord& last = result.rounds.back();
   const auto held = static_cast<int64_t>(std::floor(options.validation_split * data.size()));
   std::cout << "trained " << args.net << " for " << result.rounds.size() << " rounds on "
@@ -437,6 +438,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--input-scale", args->input_scale,
                   "Multiply every input value by this (e.g. 0.0625 for 0..16 pixels)")
       ->capture_default_str();
+  add_csv_header_flags(*cmd, {&args->data, &args->validation});
   cmd->add_flag("--quiet", args->quiet, "No line per round and no progress bar");
   cmd->add_option("--learning-rate-multipliers", args->multipliers,
                   "Scale the learning rate by path: PATTERN=R,... with a layer (conv1), a "

@@ -62,7 +62,10 @@ double TrainingStep::operator()(const Tensor& inputs, const Tensor& targets, Rng
   net_.forward(in, out, workspace_.get(), RunContext{Mode::Training, &rng});
   const double loss = compute_loss(loss_, output_, targets, scores_, &output_grad_);
   if (!std::isfinite(loss))
-    throw Error("the loss is " + std::to_string(loss) +
+    throw Error(std::string("the loss is ") +
+                (std::isnan(loss) ? "nan"
+                 : loss > 0       ? "inf"
+                                  : "-inf") +
                 "; training stopped, the net keeps its arrays from before this batch");
   const Tensor* outs[] = {&output_};
   const Tensor* gouts[] = {&output_grad_};

@@ -169,3 +169,21 @@ write("net_negative_moving_variance.json",
       chain([{"type": "LinearLayer", "Size": 2, "name": "fc"},
              {"type": "BatchNormalizationLayer", "name": "norm",
               "MovingVariance": {"shape": [2], "data": [1, -0.5]}}], [3]))
+
+# ---- Second battery: data that is not finite. Valid .npy files, refused as
+# training data (tests/cli/culprits.sh): kept apart, in hostile_data/.
+DATA_DIR = os.path.join(os.path.dirname(HERE), "hostile_data")
+os.makedirs(DATA_DIR, exist_ok=True)
+
+
+def write_data(name, data):
+    with open(os.path.join(DATA_DIR, name), "wb") as f:
+        f.write(data)
+
+
+nan_inputs = np.random.RandomState(0).rand(64, 2).astype(np.float32)
+nan_inputs[5, 1] = np.nan
+write_data("npy_nan_input.npy", npy_bytes(nan_inputs))
+inf_targets = np.random.RandomState(1).rand(64, 1).astype(np.float32)
+inf_targets[3, 0] = -np.inf
+write_data("npy_infinite_target.npy", npy_bytes(inf_targets))

@@ -138,13 +138,15 @@ TEST_CASE("NetTrain learns a separable problem and reports validation") {
 TEST_CASE("NetTrain stops on NaN, naming the round and batch, keeping the last good arrays") {
   NetChain net({LinearLayer(3)}, Input({2}));
   Dataset data{random_tensor({8, 2}, 1), random_tensor({8, 3}, 2)};
-  data.inputs[2 * 5] = std::nanf("");  // example 5, in the second batch of 4
+  // Example 5, in the second batch of 4; a negative NaN, which printf
+  // shows as "-nan".
+  data.inputs[2 * 5] = -std::nanf("");
   SGD sgd(0.1);
   TrainOptions options{.batch_size = 4, .rounds = 2, .shuffle = false, .quiet = true};
   NetInitialize(net, {.seed = 1});
   SUBCASE("NaN in the data") {
     CHECK_THROWS_WITH_AS(NetTrain(net, data, options, sgd),
-                         doctest::Contains("round 1, batch 2: the loss is nan"), Error);
+                         doctest::Contains("round 1, batch 2: the loss is nan; "), Error);
     for (const auto& [path, t] : NetExtractArrays(net))
       for (float v : t.values())
         CHECK(std::isfinite(v));
