@@ -31,6 +31,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
 
+// Removes the temporary file of the atomic write under way, if any (the
+// newest one). Async-signal-safe: for a handler that must exit at once.
+void remove_pending_temporary() noexcept;
+
 // The whole contents of a file. Throws Error naming the path and the reason.
 std::string read_file(const std::filesystem::path& path);
 
