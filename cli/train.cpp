@@ -169,11 +169,22 @@ void apply_settings(TrainArgs& a, const nlohmann::json& s, const std::string& fi
   a.rounds = static_cast<int>(integer("rounds", std::numeric_limits<int>::max() - 1));
   a.batch_size = integer("batch_size", std::numeric_limits<int32_t>::max());
   a.schedule = text("schedule", true);
+  try {
+    parse_schedule_kind(a.schedule);
+  } catch (Error& e) {
+    throw e.add_context(file + ": settings.schedule");
+  }
   a.step_size = s.contains("step_size") && s["step_size"] == 0
                     ? 0
                     : integer("step_size", std::numeric_limits<int32_t>::max());
   a.gamma = number("gamma", 1e-300, 1e300, "a positive number");
   a.loss = text("loss", true);
+  try {
+    parse_loss_function(a.loss);
+  } catch (Error& e) {
+    throw e.add_context(file + ": settings.loss");
+  }
+  if (s.contains("initial_rate")) number("initial_rate", 0, 1e300, "a finite number of 0 or more");
   if (!s.contains("shuffle") || !s["shuffle"].is_boolean()) throw fail("shuffle", "true or false");
   a.no_shuffle = !s["shuffle"].get<bool>();
   a.validation_split = number("validation_split", 0, 0.999999, "a fraction from 0 to 1");
@@ -454,8 +465,12 @@ void run_train(TrainArgs args, const Given& given) {
     // Interrupted: keep the last complete state, and say how to go on.
     const std::string file =
         args.checkpoint.empty() ? args.output + ".checkpoint.json" : args.checkpoint;
-    save_checkpoint(file, *net, *optimizer, result.next, args.seed, history, settings,
-                    result.partial);
+    if (checkpoints)  // its history file holds the rounds already
+      checkpoints->save_position(*net, *optimizer, result.next, result.partial, args.seed,
+                                 settings);
+    else
+      save_checkpoint(file, *net, *optimizer, result.next, args.seed, history, settings,
+                      result.partial);
     throw Interrupted{
         "interrupted in round " + std::to_string(result.next.round) + " before batch " +
         std::to_string(result.next.batch + 1) + "; saved the training state to " + file +

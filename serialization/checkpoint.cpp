@@ -310,11 +310,22 @@ void CheckpointWriter::save_round(const Layer& net, const Optimizer& optimizer,
   }
   ::close(fd);
   ++rounds_;
+  write(net, optimizer, {round.round + 1, 0}, {}, seed, settings);
+}
+
+void CheckpointWriter::save_position(const Layer& net, const Optimizer& optimizer,
+                                     TrainPosition position, const PartialRound& partial,
+                                     uint64_t seed, const json& settings) {
+  write(net, optimizer, position, partial, seed, settings);
+}
+
+void CheckpointWriter::write(const Layer& net, const Optimizer& optimizer, TrainPosition position,
+                             const PartialRound& partial, uint64_t seed, const json& settings) {
   const json history = {{"file", history_.filename().string()}, {"rounds", rounds_}};
   write_file_atomically(
-      path_, checkpoint_document(net, optimizer, {round.round + 1, 0}, {}, seed, history, settings)
-                     .dump() +
-                 "\n");
+      path_,
+      checkpoint_document(net, optimizer, position, partial, seed, history, settings).dump() +
+          "\n");
   if (cleaned_) return;
   // The checkpoint now refers to this training's file: those of trainings
   // before (which the replaced checkpoint may have referred to) can go.

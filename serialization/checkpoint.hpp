@@ -74,12 +74,19 @@ class CheckpointWriter {
   // {round.round + 1, 0}.
   void save_round(const Layer& net, const Optimizer& optimizer, const RoundRecord& round,
                   uint64_t seed, const nlohmann::json& settings);
+  // After a stop (in the middle of a round, or after the round saved last):
+  // writes the checkpoint at `position`, with the rounds appended so far.
+  void save_position(const Layer& net, const Optimizer& optimizer, TrainPosition position,
+                     const PartialRound& partial, uint64_t seed, const nlohmann::json& settings);
 
  private:
   std::filesystem::path path_;
   std::filesystem::path history_;  // beside path_
   int64_t rounds_ = 0;             // lines in history_
   bool cleaned_ = false;           // older history files removed
+
+  void write(const Layer& net, const Optimizer& optimizer, TrainPosition position,
+             const PartialRound& partial, uint64_t seed, const nlohmann::json& settings);
 };
 
 }  // namespace strata

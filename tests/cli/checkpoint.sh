@@ -43,6 +43,25 @@ cmp -s full.json resumed.json || fail "the resumed training differs from the uni
 out_has "for 20000 rounds"
 cmp -s full.svg resumed.svg || fail "the resumed training's loss plot differs"
 
+# Interrupted with --checkpoint: the checkpoint keeps its history file (the
+# rounds already there) and the position within the round.
+rm -f out err
+"$STRATA" train "$NET" "${ARGS[@]}" --rounds 20000 --checkpoint cki.json -o parti.json >out 2>err &
+pid=$! tries=0
+until (($(grep -c '^round ' err 2>/dev/null || true) >= 5)); do
+  sleep 0.05
+  ((++tries < 400)) || fail "no round finished in 20 s: $(tail -3 err)"
+done
+kill -INT "$pid"
+code=0
+wait "$pid" || code=$?
+((code == 130)) || fail "interrupted with --checkpoint: exit code $code: $(tail -2 err)"
+err_has "saved the training state to cki.json"
+grep -q '"history":{"file":"cki.json.history-' cki.json || fail "cki.json has no history file"
+ok train --resume cki.json --data "$IRIS" --quiet -o resumedi.json --loss-plot resumedi.svg
+cmp -s full.json resumedi.json || fail "the training interrupted with --checkpoint differs"
+cmp -s full.svg resumedi.svg || fail "its loss plot differs"
+
 # ---- A second signal during the save waits for it; a third exits at once.
 # Either way no temporary file is left. A net of a million weights makes the
 # save long enough to send the signals while its temporary file is there.
@@ -142,6 +161,12 @@ err_has "strata: e5.json: net: " "hidden" "Weights"
 sed 's/"batch_size":4/"batch_size":0/' ck.json >e6.json
 fails train --resume e6.json --data "$IRIS" -o again.json
 err_has "strata: e6.json: settings.batch_size: expected an integer from 1 to 2147483647, got 0"
+sed 's/"loss":"CrossEntropy"/"loss":"Hinge"/' ck.json >e7.json
+fails train --resume e7.json --data "$IRIS" -o again.json
+err_has "strata: e7.json: settings.loss: " '"Hinge"'
+sed 's/"initial_rate":[^,]*,/"initial_rate":"fast",/' ck.json >e8.json
+fails train --resume e8.json --rounds 6 --data "$IRIS" -o again.json
+err_has 'strata: e8.json: settings.initial_rate: expected a finite number of 0 or more, got "fast"'
 [[ ! -e again.json ]] || fail "a failed resume wrote again.json"
 
 # ---- The data's fingerprint: --resume on other data is refused, or allowed
