@@ -195,3 +195,20 @@ TEST_CASE("NetTrain flags a loss that diverges far above its start") {
   CHECK(loss_diverged(1.0, 10.5));
   CHECK_FALSE(loss_diverged(1.0, 9.5));
 }
+
+TEST_CASE("data_fingerprint tells datasets apart by their shapes and values") {
+  const Dataset a{random_tensor({8, 2}, 1), random_tensor({8, 3}, 2)};
+  const std::string fa = data_fingerprint(a);
+  CHECK(fa.size() == 16);
+  CHECK(fa.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(data_fingerprint(Dataset{a.inputs, a.targets}) == fa);
+  Dataset b = a;
+  b.inputs[5] = std::nextafter(b.inputs[5], 2.0f);  // one value, one ulp
+  CHECK(data_fingerprint(b) != fa);
+  Dataset c = a;
+  c.targets[0] = -c.targets[0];
+  CHECK(data_fingerprint(c) != fa);
+  // The same values in another shape are other data.
+  const Dataset d{a.inputs.reshaped({8, 2, 1}), a.targets};
+  CHECK(data_fingerprint(d) != fa);
+}
