@@ -166,7 +166,7 @@ void AtomicFileWriter::write(std::string_view bytes) {
   }
 }
 
-void AtomicFileWriter::commit() {
+void AtomicFileWriter::commit(bool sync_directory) {
   if (fd_ < 0)
     throw Error("cannot commit: the file was already committed or abandoned")
         .add_context(target_.string());
@@ -180,6 +180,7 @@ void AtomicFileWriter::commit() {
     fail("cannot replace the file with the new contents", errno);
   untrack_pending(temporary_);
   committed_ = true;
+  if (!sync_directory) return;
 
   // Makes the rename itself durable. Some file systems cannot sync a
   // directory (EINVAL); nothing more can be done there.

@@ -51,8 +51,12 @@ class AtomicFileWriter {
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
   void write(std::string_view bytes);
-  // Flushes the temporary to disk and renames it over the target.
-  void commit();
+  // Flushes the temporary to disk and renames it over the target, then
+  // flushes the directory so that the rename survives a crash. Without
+  // `sync_directory` a crash may leave the old file in place (never a
+  // partial one): for files rewritten often whose old version is still
+  // good (checkpoints after each round), one flush less.
+  void commit(bool sync_directory = true);
 
   const std::filesystem::path& target() const { return target_; }
   const std::filesystem::path& temporary() const { return temporary_; }

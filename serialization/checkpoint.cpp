@@ -322,10 +322,14 @@ void CheckpointWriter::save_position(const Layer& net, const Optimizer& optimize
 void CheckpointWriter::write(const Layer& net, const Optimizer& optimizer, TrainPosition position,
                              const PartialRound& partial, uint64_t seed, const json& settings) {
   const json history = {{"file", history_.filename().string()}, {"rounds", rounds_}};
-  write_file_atomically(
-      path_,
+  AtomicFileWriter writer(path_);
+  writer.write(
       checkpoint_document(net, optimizer, position, partial, seed, history, settings).dump() +
-          "\n");
+      "\n");
+  // After a crash the checkpoint before is as good: its rounds are in the
+  // history file still. But the first one must be on disk before the older
+  // history files it replaces are removed.
+  writer.commit(/*sync_directory=*/!cleaned_);
   if (cleaned_) return;
   // The checkpoint now refers to this training's file: those of trainings
   // before (which the replaced checkpoint may have referred to) can go.
