@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "graph/class_labels.hpp"
@@ -15,8 +17,11 @@ namespace strata::cli {
 
 namespace {
 
+std::vector<std::string> g_notes;  // for take_notes()
+
 // "3.5", "10", "-1e-07": no trailing zeros.
 std::string number(double v) {
+  if (std::isnan(v)) return "nan";  // never "-nan"
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%g", v);
   return buffer;
@@ -67,7 +72,16 @@ Dataset read_csv(const Layer& net, const DataFiles& files) {
   if (!files.targets.empty())
     throw Error(files.targets_option + ": only for tensor-file inputs; " + files.data +
                 " is a CSV file, whose last column holds the targets");
-  CsvDataset csv = read_csv_dataset(files.data, class_labels(net));
+  CsvDataset csv = read_csv_dataset(files.data, class_labels(net), files.header);
+  if (csv.header_line && files.header == CsvHeader::Automatic) {
+    // Said, since a header skipped by mistake is an example lost.
+    std::string names;
+    for (size_t i = 0; i < csv.column_names.size() && i < 3; ++i)
+      names += (i ? ", " : "") + csv.column_names[i];
+    if (csv.column_names.size() > 3) names += ", ...";
+    g_notes.push_back("strata: " + files.data + ": line " + std::to_string(csv.header_line) +
+                      " taken as a header (" + names + "); --header or --no-header to say");
+  }
   const int64_t n = csv.inputs.dim(0);
   Dims shape = example_shape(net.inputs()[0].shape, csv.inputs.dim(1), files.data);
   shape.insert(shape.begin(), n);
@@ -100,7 +114,57 @@ Dataset read_tensors(const Layer& net, const DataFiles& files) {
   return data;
 }
 
+// "[2, 0, 3]": the NumPy index of a flat position in a tensor.
+std::string index_of(const Dims& shape, int64_t flat) {
+  Dims index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  return to_string(index);
+}
+
+// Where a value of the dataset is, for messages: the CSV's example (its row
+// among the data rows) and column, or the tensor file and the element.
+std::string where_in(const DataFiles& files, const Tensor& t, bool targets, int64_t flat) {
+  const int64_t row = t.dim(0) ? t.size() / t.dim(0) : 1;
+  const std::string example = "example " + std::to_string(flat / row + 1);
+  if (files.targets.empty())
+    return files.data + ": " + example + ", column " +
+           std::to_string(targets ? row + 1 : flat % row + 1);
+  return (targets ? files.targets + ": targets" : files.data + ": inputs") +
+         index_of(t.shape(), flat) + " (" + example + ")";
+}
+
+// Training data must be finite: a NaN would only show as a NaN loss, blamed
+// on the net.
+void check_finite(const DataFiles& files, const Tensor& t, bool targets) {
+  const float* v = t.data();
+  for (int64_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(where_in(files, t, targets, i) + " is " + number(v[i]) +
+                  "; the data must be finite");
+}
+
 }  // namespace
+
+std::vector<std::string> take_notes() {
+  return std::exchange(g_notes, {});
+}
+
+void add_csv_header_flags(CLI::App& cmd, std::vector<DataFiles*> files) {
+  auto set = [files](CsvHeader h) {
+    for (DataFiles* f : files)
+      f->header = h;
+  };
+  auto* header = cmd.add_flag_callback(
+      "--header", [set] { set(CsvHeader::Present); },
+      "The first row of each CSV file is a header (by default it is when none of its cells is "
+      "a number)");
+  cmd.add_flag_callback(
+         "--no-header", [set] { set(CsvHeader::Absent); }, "The first row of each CSV file is data")
+      ->excludes(header);
+}
 
 Dataset read_dataset(Layer& net, const DataFiles& files, double input_scale) {
   if (net.inputs().size() != 1 || net.outputs().size() != 1)
@@ -120,10 +184,20 @@ Dataset read_dataset(Layer& net, const DataFiles& files, double input_scale) {
                 "; expected .csv, or .npy/.json inputs with " + files.targets_option)
         .add_context(files.data);
   if (data.size() == 0) throw Error("no examples").add_context(files.data);
+  check_finite(files, data.inputs, false);
+  check_finite(files, data.targets, true);
   if (!std::isfinite(input_scale)) throw Error("--input-scale: expected a finite number");
-  if (input_scale != 1)
-    for (float& v : data.inputs.values())
-      v = static_cast<float>(v * input_scale);
+  if (input_scale != 1) {
+    float* v = data.inputs.data();
+    for (int64_t i = 0; i < data.inputs.size(); ++i) {
+      const auto scaled = static_cast<float>(v[i] * input_scale);
+      if (!std::isfinite(scaled))
+        throw Error("--input-scale " + number(input_scale) + ": " +
+                    where_in(files, data.inputs, false, i) + " is " + number(v[i]) +
+                    ", which this scale makes " + number(scaled) + " (beyond float32's range)");
+      v[i] = scaled;
+    }
+  }
   try {
     const Dims& shape = data.inputs.shape();
     net.constrain_input(0, Shape(Dims(shape.begin() + 1, shape.end())));

@@ -118,6 +118,7 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--targets", args->data.targets,
                   "The targets (.npy or .json, batch first) for tensor-file --data")
       ->type_name("FILE");
+  add_csv_header_flags(*cmd, {&args->data});
   cmd->add_option("--loss", args->loss,
                   "CrossEntropy or MeanSquared [CrossEntropy for a net ending in SoftmaxLayer, "
                   "else MeanSquared]");

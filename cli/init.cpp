@@ -2,6 +2,7 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -47,8 +48,13 @@ void run_init(const InitArgs& args, bool scale_given) {
   }
   if (scale_given && options.method != InitMethod::Random)
     throw Error("--scale: applies to --method Random only");
-  if (!(args.scale > 0) || !std::isfinite(args.scale))
-    throw Error("--scale: expected a positive number, got " + std::to_string(args.scale));
+  // At most 1e37: weights are float32, and a normal sample reaches ~8.5 sigma.
+  if (!(args.scale > 0) || !(args.scale <= 1e37)) {
+    std::ostringstream given;
+    given << args.scale;
+    throw Error("--scale " + given.str() +
+                ": expected a positive number of at most 1e+37 (the weights are float32)");
+  }
   options.scale = args.scale;
   options.seed = args.seed;
   options.reinitialize_all = args.reinitialize;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/datasets.hpp"
 #include "core/error.hpp"
 #include "core/threads.hpp"
 
@@ -97,6 +98,8 @@ int run(int argc, char** argv) {
     std::cerr << "strata: " << one_line(e.what()) << " (see " << help_hint(app) << ")\n";
     return 1;
   }
+  for (const std::string& note : strata::cli::take_notes())
+    std::cerr << note << "\n";
   return 0;
 }
 

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -59,6 +61,7 @@ struct TrainArgs {
   std::string resume;
   std::string multipliers;  // --learning-rate-multipliers
   std::string freeze;       // --freeze
+  bool allow_other_data = false;
 };
 
 // Which of the options with no usable default were given.
@@ -77,17 +80,27 @@ struct Given {
 
 // Set by SIGINT/SIGTERM while training; NetTrain stops after the batch.
 std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
+std::atomic<int> g_signals{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
+// The first signal stops training, which then saves its state; a second one
+// (a double Ctrl-C) waits for that save; a third exits at once, removing the
+// temporary file of a write under way.
 extern "C" void on_stop_signal(int) {
   g_stop.store(true);
+  if (g_signals.fetch_add(1) + 1 >= 3) {
+    remove_pending_temporary();
+    ::_exit(130);
+  }
 }
 
-// Installs the stop handler for the lifetime of the object.
+// Installs the stop handler for the lifetime of the object: training and
+// the writes after it (the checkpoint of an interrupted training, the net).
 class StopOnSignal {
  public:
   StopOnSignal() {
     g_stop = false;
+    g_signals = 0;
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
@@ -108,8 +121,10 @@ class StopOnSignal {
 
 // The settings of a training that a checkpoint keeps, so that --resume
 // continues it exactly.
-nlohmann::json settings_of(const TrainArgs& a, double initial_rate, LossFunction loss) {
+nlohmann::json settings_of(const TrainArgs& a, double initial_rate, LossFunction loss,
+                           const Dataset& data) {
   return {{"rounds", a.rounds},
+          {"data", {{"examples", data.size()}, {"fingerprint", data_fingerprint(data)}}},
           {"batch_size", a.batch_size},
           {"schedule", a.schedule},
           {"step_size", a.step_size},
@@ -124,26 +139,113 @@ nlohmann::json settings_of(const TrainArgs& a, double initial_rate, LossFunction
           {"net", a.net}};
 }
 
+// Every setting is checked as the command line's option would be, so that an
+// edited checkpoint is refused by name.
 void apply_settings(TrainArgs& a, const nlohmann::json& s, const std::string& file) {
-  try {
-    a.rounds = s.at("rounds").get<int>();
-    a.batch_size = s.at("batch_size").get<int64_t>();
-    a.schedule = s.at("schedule").get<std::string>();
-    a.step_size = s.at("step_size").get<int64_t>();
-    a.gamma = s.at("gamma").get<double>();
-    a.loss = s.at("loss").get<std::string>();
-    a.no_shuffle = !s.at("shuffle").get<bool>();
-    a.validation_split = s.at("validation_split").get<double>();
-    a.input_scale = s.at("input_scale").get<double>();
-    a.net = s.at("net").get<std::string>();
-    // Absent in checkpoints from before freezing existed.
-    a.multipliers = s.value("learning_rate_multipliers", "");
-    a.freeze = s.value("freeze", "");
-  } catch (const nlohmann::json::exception&) {
+  if (!s.contains("rounds") || !s.contains("net"))
     throw Error(file +
                 ": the checkpoint has no strata train settings (was it written by "
                 "strata train --checkpoint?)");
+  auto fail = [&](const char* key, const std::string& expected) -> Error {
+    const std::string got = s.contains(key) ? s[key].dump() : std::string("nothing");
+    return Error(file + ": settings." + key + ": expected " + expected + ", got " +
+                 (got.size() > 40 ? got.substr(0, 40) + "..." : got));
+  };
+  auto integer = [&](const char* key, int64_t hi) {
+    if (!s.contains(key) || !s[key].is_number_integer() || s[key].get<int64_t>() < 1 ||
+        (s[key].is_number_unsigned() && s[key].get<uint64_t>() > static_cast<uint64_t>(hi)) ||
+        s[key].get<int64_t>() > hi)
+      throw fail(key, "an integer from 1 to " + std::to_string(hi));
+    return s[key].get<int64_t>();
+  };
+  auto number = [&](const char* key, double lo, double hi, const char* expected) {
+    if (!s.contains(key) || !s[key].is_number() || !(s[key].get<double>() >= lo) ||
+        !(s[key].get<double>() <= hi))
+      throw fail(key, expected);
+    return s[key].get<double>();
+  };
+  auto text = [&](const char* key, bool required) {
+    if (!s.contains(key) && !required) return std::string();
+    if (!s.contains(key) || !s[key].is_string()) throw fail(key, "a string");
+    return s[key].get<std::string>();
+  };
+  a.rounds = static_cast<int>(integer("rounds", std::numeric_limits<int>::max() - 1));
+  a.batch_size = integer("batch_size", std::numeric_limits<int32_t>::max());
+  a.schedule = text("schedule", true);
+  try {
+    parse_schedule_kind(a.schedule);
+  } catch (Error& e) {
+    throw e.add_context(file + ": settings.schedule");
   }
+  a.step_size = s.contains("step_size") && s["step_size"] == 0
+                    ? 0
+                    : integer("step_size", std::numeric_limits<int32_t>::max());
+  a.gamma = number("gamma", 1e-300, 1e300, "a positive number");
+  a.loss = text("loss", true);
+  try {
+    parse_loss_function(a.loss);
+  } catch (Error& e) {
+    throw e.add_context(file + ": settings.loss");
+  }
+  if (s.contains("initial_rate")) number("initial_rate", 0, 1e300, "a finite number of 0 or more");
+  if (!s.contains("shuffle") || !s["shuffle"].is_boolean()) throw fail("shuffle", "true or false");
+  a.no_shuffle = !s["shuffle"].get<bool>();
+  a.validation_split = number("validation_split", 0, 0.999999, "a fraction from 0 to 1");
+  a.input_scale = number("input_scale", -1e300, 1e300, "a finite number");
+  a.net = text("net", true);
+  // Absent in checkpoints from before freezing existed.
+  a.multipliers = text("learning_rate_multipliers", false);
+  a.freeze = text("freeze", false);
+}
+
+// The optimizer's state must be that of the arrays this training updates.
+void check_optimizer_state(const Layer& net, const Optimizer& optimizer,
+                           const LearningRateMultipliers& rules, const std::string& file) {
+  const std::vector<double> multipliers =
+      rules.empty() ? std::vector<double>{} : resolve_learning_rate_multipliers(net, rules);
+  const auto refs = net.all_arrays();
+  std::vector<std::pair<std::string, Dims>> trained;
+  for (size_t i = 0; i < refs.size(); ++i)
+    if (refs[i].layer->arrays()[refs[i].index].trainable &&
+        (multipliers.empty() || multipliers[i] != 0))
+      trained.emplace_back(refs[i].path, refs[i].layer->arrays()[refs[i].index].value->shape());
+  for (const auto& [name, t] : optimizer.state().tensors) {
+    const size_t index = std::stoul(name.substr(0, name.find('.')));  // checked by set_state
+    if (index >= trained.size())
+      throw Error(file + ": optimizer.tensors." + name + ": the net trains " +
+                  std::to_string(trained.size()) + " arrays, so there is no array " +
+                  std::to_string(index) + " (the optimizer state is another net's)");
+    if (t.shape() != trained[index].second)
+      throw Error(file + ": optimizer.tensors." + name + ": shape " + to_string(t.shape()) +
+                  ", but array " + std::to_string(index) + ", " + trained[index].first +
+                  ", has shape " + to_string(trained[index].second) +
+                  " (the optimizer state is another net's)");
+  }
+}
+
+// The data given to --resume must be the data trained on.
+void check_same_data(const nlohmann::json& settings, const Dataset& data, const TrainArgs& args) {
+  const std::string fingerprint = data_fingerprint(data);
+  if (!settings.contains("data")) {
+    std::cerr << "strata: warning: " << args.resume
+              << " was written by an older strata, without a fingerprint of its training "
+                 "data: that "
+              << args.data.data << " is the same cannot be checked\n";
+    return;
+  }
+  const nlohmann::json& d = settings["data"];
+  if (!d.is_object() || !d.contains("fingerprint") || !d["fingerprint"].is_string() ||
+      !d.contains("examples") || !d["examples"].is_number_integer())
+    throw Error(args.resume + ": settings.data: expected {\"examples\", \"fingerprint\"}, got " +
+                d.dump().substr(0, 60));
+  if (d["fingerprint"] == fingerprint && d["examples"] == data.size()) return;
+  const std::string what =
+      args.resume + " was trained on other data (" + std::to_string(d["examples"].get<int64_t>()) +
+      " examples, fingerprint " + d["fingerprint"].get<std::string>() + ") than " + args.data.data +
+      " (" + std::to_string(data.size()) + " examples, fingerprint " + fingerprint + ")";
+  if (!args.allow_other_data)
+    throw Error("--data: " + what + "; give the same data, or --allow-other-data");
+  std::cerr << "strata: warning: " << what << "; continuing (--allow-other-data)\n";
 }
 
 // --freeze A,B means A=0,B=0, and comes before --learning-rate-multipliers
@@ -235,6 +337,7 @@ struct Job {
   std::unique_ptr<Layer> net;
   std::vector<RoundRecord> history;
   TrainOptions options;
+  nlohmann::json resumed_settings;
   double initial_rate = 0;
   LossFunction loss = LossFunction::MeanSquared;
   Dataset data;
@@ -264,6 +367,7 @@ Job prepare(TrainArgs& args, const Given& given, bool writes) {
     Checkpoint ck = load_checkpoint(args.resume);
     const int wanted = args.rounds;
     apply_settings(args, ck.settings, args.resume);
+    job.resumed_settings = ck.settings;
     const int done = ck.position.round - 1;  // complete rounds
     if (given.rounds->count() && wanted != args.rounds) {
       // Extending (or shortening) continues the same training: the rounds
@@ -280,6 +384,11 @@ Job prepare(TrainArgs& args, const Given& given, bool writes) {
                     "cannot be extended");
       args.rounds = wanted;
     }
+    if (ck.position.round > args.rounds + 1 ||
+        (ck.position.round == args.rounds + 1 && ck.position.batch > 0))
+      throw Error(args.resume + ": position: round " + std::to_string(ck.position.round) +
+                  ", batch " + std::to_string(ck.position.batch) +
+                  " is past the end of the training (" + std::to_string(args.rounds) + " rounds)");
     if (ck.position.round > args.rounds)
       throw Error(args.resume + ": this training is complete (" + std::to_string(args.rounds) +
                   " rounds); its net is in the checkpoint, or continue with --rounds N (more "
@@ -290,6 +399,7 @@ Job prepare(TrainArgs& args, const Given& given, bool writes) {
     net = std::move(ck.net);
     history = std::move(ck.history);
     options.start = ck.position;
+    options.start_partial = ck.partial;
     args.seed = ck.seed;
   } else {
     optimizer = make_method(args, given);
@@ -339,14 +449,32 @@ Job prepare(TrainArgs& args, const Given& given, bool writes) {
   }
   options.loss = loss;
   options.learning_rate_multipliers = multipliers_of(args);
-  job.data = read_dataset(*net, args.data, args.input_scale);
-  check_targets(*net, job.data, loss, args.data);
-  if (!args.validation.data.empty()) {
-    options.validation = read_dataset(*net, args.validation, args.input_scale);
-    check_targets(*net, *options.validation, loss, args.validation);
+  auto read = [&](const DataFiles& files) {
+    try {
+      Dataset d = read_dataset(*net, files, args.input_scale);
+      check_targets(*net, d, loss, files);
+      return d;
+    } catch (Error& e) {
+      // The data may be right and the checkpoint's net not.
+      if (!args.resume.empty()) throw e.add_context("with the net of " + args.resume);
+      throw;
+    }
+  };
+  job.data = read(args.data);
+  if (!args.validation.data.empty()) options.validation = read(args.validation);
+  if (!args.resume.empty()) {
+    check_same_data(job.resumed_settings, job.data, args);
+    check_optimizer_state(*net, *optimizer, options.learning_rate_multipliers, args.resume);
+    const auto held = static_cast<int64_t>(std::floor(options.validation_split * job.data.size()));
+    const int64_t batches = (job.data.size() - held + args.batch_size - 1) / args.batch_size;
+    if (options.start.batch >= batches)
+      throw Error(args.resume + ": position: batch " + std::to_string(options.start.batch) +
+                  " is past the end of round " + std::to_string(options.start.round) + " (" +
+                  std::to_string(batches) + " batches of " + std::to_string(args.batch_size) +
+                  " examples)");
   }
 
-  job.settings = settings_of(args, initial_rate, loss);
+  job.settings = settings_of(args, initial_rate, loss, job.data);
   return job;
 }
 
@@ -413,28 +541,30 @@ void train(TrainArgs args, const Given& given, MpiCommunicator* comm) {
     options.quiet = options.quiet || !writes;
     comm->abandon_after_stop(&g_stop);
   }
+  // Rank 0 alone keeps the checkpoint (and its history file).
+  std::optional<CheckpointWriter> checkpoints;
+  if (!args.checkpoint.empty() && writes) checkpoints.emplace(args.checkpoint, history);
   options.on_round = [&](const RoundRecord& record) {
     history.push_back(record);
-    if (!args.checkpoint.empty() && writes)
-      save_checkpoint(args.checkpoint, *net, *optimizer, {record.round + 1, 0}, args.seed, history,
-                      settings);
+    if (checkpoints) checkpoints->save_round(*net, *optimizer, record, args.seed, settings);
     return true;
   };
   options.stop = &g_stop;
   TrainResult result;
-  {
-    StopOnSignal stop_on_signal;
-    try {
-      result = NetTrain(*net, data, options, *optimizer);
-    } catch (Error& e) {
-      e.add_context(args.net);
-      // Every process fails alike, but for one of its own shard (which names
-      // its rank): rank 0 reports.
-      if (!writes &&
-          std::string(e.what()).find("rank " + std::to_string(rank) + ":") == std::string::npos)
-        throw Quiet{1};
-      throw e;
-    }
+  // Signals stop training, and wait for the writes after it.
+  StopOnSignal stop_on_signal;
+  // Where the net comes from, for errors: the net file or the checkpoint.
+  const std::string& net_file = args.resume.empty() ? args.net : args.resume;
+  try {
+    result = NetTrain(*net, data, options, *optimizer);
+  } catch (Error& e) {
+    e.add_context(net_file);
+    // Every process fails alike, but for one of its own shard (which names
+    // its rank): rank 0 reports.
+    if (!writes &&
+        std::string(e.what()).find("rank " + std::to_string(rank) + ":") == std::string::npos)
+      throw Quiet{1};
+    throw e;
   }
   const std::string resume_file =
       args.checkpoint.empty() ? args.output + ".checkpoint.json" : args.checkpoint;
@@ -444,7 +574,12 @@ void train(TrainArgs args, const Given& given, MpiCommunicator* comm) {
   if (!result.communication_error.empty()) {
     // Another process is gone. Every survivor saves its state (all of them
     // hold the same, and rank 0 may be the one that died), then fails.
-    save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings);
+    if (checkpoints)
+      checkpoints->save_position(*net, *optimizer, result.next, result.partial, args.seed,
+                                 settings);
+    else
+      save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings,
+                      result.partial);
     throw Error(result.communication_error + "; saved the training state (round " +
                 std::to_string(result.next.round) + ", batch " +
                 std::to_string(result.next.batch + 1) + ") to " + resume_file +
@@ -453,7 +588,12 @@ void train(TrainArgs args, const Given& given, MpiCommunicator* comm) {
   if (result.stopped && result.next.round <= args.rounds) {
     // Interrupted: keep the last complete state, and say how to go on.
     if (!writes) throw Quiet{130};
-    save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings);
+    if (checkpoints)  // its history file holds the rounds already
+      checkpoints->save_position(*net, *optimizer, result.next, result.partial, args.seed,
+                                 settings);
+    else
+      save_checkpoint(resume_file, *net, *optimizer, result.next, args.seed, history, settings,
+                      result.partial);
     throw Interrupted{"interrupted in round " + std::to_string(result.next.round) +
                       " before batch " + std::to_string(result.next.batch + 1) +
                       "; saved the training state to " + resume_file +
@@ -471,6 +611,7 @@ void train(TrainArgs args, const Given& given, MpiCommunicator* comm) {
   save_net(args.output, *net);
   if (!args.loss_plot.empty()) write_file_atomically(args.loss_plot, plot);
 
+  if (args.quiet) take_notes();  // not even these
   const RoundRecord& last = result.rounds.back();
   const auto held = static_cast<int64_t>(std::floor(options.validation_split * data.size()));
   std::cout << "trained " << args.net << " for " << result.rounds.size() << " rounds on "
@@ -576,6 +717,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--input-scale", args->input_scale,
                   "Multiply every input value by this (e.g. 0.0625 for 0..16 pixels)")
       ->capture_default_str();
+  add_csv_header_flags(*cmd, {&args->data, &args->validation});
   cmd->add_flag("--quiet", args->quiet, "No line per round and no progress bar");
   cmd->add_option("--learning-rate-multipliers", args->multipliers,
                   "Scale the learning rate by path: PATTERN=R,... with a layer (conv1), a "
@@ -587,12 +729,15 @@ void add_train_command(CLI::App& app) {
       ->type_name("PATTERNS");
   cmd->add_option("--checkpoint", args->checkpoint,
                   "After every round, save the net, the optimizer state and the position "
-                  "here (atomically), for --resume")
+                  "here (atomically), for --resume; the rounds go to FILE.history-*")
       ->type_name("FILE");
   cmd->add_option("--resume", args->resume,
                   "Continue the training saved in this checkpoint, with its net and settings; "
                   "give the same data")
       ->type_name("FILE");
+  cmd->add_flag("--allow-other-data", args->allow_other_data,
+                "With --resume: continue on data other than the checkpoint's (by its "
+                "fingerprint), with a warning");
   cmd->add_option("--loss-plot", args->loss_plot,
                   "Write the training (and validation) loss per round as an SVG chart")
       ->type_name("FILE");
@@ -617,8 +762,10 @@ void add_train_command(CLI::App& app) {
       "  strata train net.json --data few.csv --learning-rate-multipliers 'fc=1,_=0' -o "
       "tuned.json\n\n"
       "SIGINT (Ctrl-C) or SIGTERM stops training after the current batch, saves the\n"
-      "state to --checkpoint (or OUT.checkpoint.json) and exits with code 130;\n"
-      "--resume then reaches the same net as a training that was never stopped.");
+      "state to --checkpoint (or OUT.checkpoint.json) and exits with code 130 (a second\n"
+      "signal waits for the save, a third exits at once); --resume then reaches the\n"
+      "same net and history as a training that was never stopped, given the same data\n"
+      "(checked by its fingerprint).");
   for (const char* name :
        {"--batch-size", "--method", "--learning-rate", "--momentum", "--l2", "--gradient-clipping",
         "--schedule", "--step-size", "--gamma", "--loss", "--seed", "--no-shuffle",

@@ -1,5 +1,7 @@
 #include "graph/extract.hpp"
 
+#include <optional>
+
 #include "core/error.hpp"
 
 namespace strata {
@@ -73,14 +75,26 @@ Found resolve(Layer& net, std::string_view path) {
       where += "/" + part;
       continue;
     }
-    if (last) {
-      for (const auto& a : current->arrays())
-        if (a.name == part) return {Kind::Array, current, part};
-      if (current->options().contains(part)) return {Kind::Option, current, part};
-      for (const auto& port : current->inputs())
-        if (port.name == part) return {Kind::Port, current, part};
-      for (const auto& port : current->outputs())
-        if (port.name == part) return {Kind::Port, current, part};
+    std::optional<Kind> kind;
+    for (const auto& a : current->arrays())
+      if (a.name == part) kind = Kind::Array;
+    if (!kind && current->options().contains(part)) kind = Kind::Option;
+    for (const auto& port : current->inputs())
+      if (!kind && port.name == part) kind = Kind::Port;
+    for (const auto& port : current->outputs())
+      if (!kind && port.name == part) kind = Kind::Port;
+    if (kind && last) return {*kind, current, part};
+    // A path goes through layers only: nothing is taken from an array (no
+    // indexing), an option or a port.
+    if (kind) {
+      const char* what = *kind == Kind::Array    ? "an array"
+                         : *kind == Kind::Option ? "an option"
+                                                 : "a port";
+      std::string prefix;
+      for (size_t j = 0; j <= i; ++j)
+        prefix += (j ? "/" : "") + parts[j];
+      throw Error("\"" + prefix + "\" is " + what + "; \"" + parts[i + 1] +
+                  "\" cannot be taken from it (a path ends at an array, option or port)");
     }
     throw Error("no \"" + part + "\" in " + where + " (it has: " + listing(*current) + ")");
   }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/communicator.hpp"
 #include "core/error.hpp"
@@ -85,6 +86,17 @@ void BatchNormalizationLayer::infer() {
     constrain_array(kGamma, arrays_[a].shape, "same as " + arrays_[a].name);
   for (size_t a : {kBeta, kMovingMean, kMovingVariance})
     constrain_array(a, arrays_[kGamma].shape, "same as Gamma");
+}
+
+void BatchNormalizationLayer::check_array_values(size_t i, const Tensor& value) const {
+  if (i != kMovingVariance) return;
+  for (int64_t k = 0; k < value.size(); ++k)
+    if (value[k] < 0) {
+      std::ostringstream v;
+      v << value[k];
+      throw Error("MovingVariance: a variance cannot be negative, but element " +
+                  std::to_string(k) + " (channel " + std::to_string(k + 1) + ") is " + v.str());
+    }
 }
 
 std::unique_ptr<Workspace> BatchNormalizationLayer::make_workspace() const {

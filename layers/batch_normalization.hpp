@@ -56,6 +56,9 @@ class BatchNormalizationLayer : public Layer {
 
  protected:
   void infer() override;
+  // MovingVariance is a variance: a negative one is refused (its square
+  // root would be NaN in every inference).
+  void check_array_values(size_t i, const Tensor& value) const override;
 
  private:
   double epsilon_ = 0.001;

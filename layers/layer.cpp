@@ -146,6 +146,7 @@ void Layer::set_array(std::string_view name, Tensor value) {
   check_array_dims(i, value.shape());
   for (float v : value.values())
     if (!std::isfinite(v)) throw Error(slot.name + ": contains NaN or infinity");
+  check_array_values(i, value);
   slot.shape = Shape(value.shape());
   slot.value = std::move(value);
   infer_shapes();

@@ -236,6 +236,11 @@ class Layer {
   // must fit what inference knows of its shape; a layer whose array may take
   // any of several shapes (ConstantTimesLayer's Scaling) checks its own rule.
   virtual void check_array_dims(size_t i, const Dims& dims) const;
+  // Checks the values of array i (finite already) before set_array stores
+  // them, and throws an Error naming the array if it may not hold them: a
+  // layer whose array has a range of its own (BatchNormalizationLayer's
+  // MovingVariance) checks it. By default any finite value will do.
+  virtual void check_array_values(size_t /*i*/, const Tensor& /*value*/) const {}
   // A present array (forward/backward only run when all are present).
   const Tensor& array_value(size_t i) const { return *arrays_[i].value; }
 

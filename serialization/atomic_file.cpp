@@ -1,5 +1,8 @@
 #include "serialization/atomic_file.hpp"
 
+#include <atomic>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +92,33 @@ class WriterBuffer : public std::streambuf {
 
 }  // namespace
 
+namespace {
+
+// The temporary file of the write under way, for remove_pending_temporary()
+// in a signal handler: a fixed buffer (no allocation there), published by
+// an atomic flag. One write at a time is tracked, the newest.
+char g_pending_path[4096];
+std::atomic<bool> g_pending{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void track_pending(const fs::path& temporary) {
+  g_pending.store(false);
+  const std::string& p = temporary.native();
+  if (p.size() >= sizeof g_pending_path) return;
+  std::memcpy(g_pending_path, p.c_str(), p.size() + 1);
+  g_pending.store(true);
+}
+
+void untrack_pending(const fs::path& temporary) {
+  if (g_pending.load() && temporary.native() == g_pending_path) g_pending.store(false);
+}
+
+}  // namespace
+
+void remove_pending_temporary() noexcept {
+  if (g_pending.exchange(false)) ::unlink(g_pending_path);
+}
+
 AtomicFileWriter::AtomicFileWriter(fs::path target) : target_(std::move(target)) {
   const std::string name = target_.filename().string();
   if (name.empty() || name == "." || name == "..")
@@ -116,6 +146,7 @@ AtomicFileWriter::AtomicFileWriter(fs::path target) : target_(std::move(target))
     }
   }
 
+  track_pending(temporary_);
   // Replacing a file keeps its permissions (a private key stays private).
   if (exists && S_ISREG(existing.st_mode) && ::fchmod(fd_, existing.st_mode & 07777) != 0)
     fail("cannot copy the permissions of the existing file", errno);
@@ -139,7 +170,7 @@ void AtomicFileWriter::write(std::string_view bytes) {
   }
 }
 
-void AtomicFileWriter::commit() {
+void AtomicFileWriter::commit(bool sync_directory) {
   if (fd_ < 0)
     throw Error("cannot commit: the file was already committed or abandoned")
         .add_context(target_.string());
@@ -151,7 +182,9 @@ void AtomicFileWriter::commit() {
   if (::close(fd) != 0) fail("cannot write (on close)", errno);
   if (::rename(temporary_.c_str(), target_.c_str()) != 0)
     fail("cannot replace the file with the new contents", errno);
+  untrack_pending(temporary_);
   committed_ = true;
+  if (!sync_directory) return;
 
   // Makes the rename itself durable. Some file systems cannot sync a
   // directory (EINVAL); nothing more can be done there.
@@ -174,7 +207,10 @@ void AtomicFileWriter::fail(const std::string& what, int error_number) {
 void AtomicFileWriter::discard() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+  if (!temporary_.empty()) {
+    untrack_pending(temporary_);
+    ::unlink(temporary_.c_str());
+  }
   temporary_.clear();
 }
 

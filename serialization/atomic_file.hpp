@@ -31,6 +31,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
 
+// Removes the temporary file of the atomic write under way, if any (the
+// newest one). Async-signal-safe: for a handler that must exit at once.
+void remove_pending_temporary() noexcept;
+
 // The most bytes strata reads from one file, so that an endless stream
 // (/dev/zero through a pipe) or a file far beyond any real one ends in an
 // Error naming the file and the limit, not in exhausted memory: 2 GiB for
@@ -60,8 +64,12 @@ class AtomicFileWriter {
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
   void write(std::string_view bytes);
-  // Flushes the temporary to disk and renames it over the target.
-  void commit();
+  // Flushes the temporary to disk and renames it over the target, then
+  // flushes the directory so that the rename survives a crash. Without
+  // `sync_directory` a crash may leave the old file in place (never a
+  // partial one): for files rewritten often whose old version is still
+  // good (checkpoints after each round), one flush less.
+  void commit(bool sync_directory = true);
 
   const std::filesystem::path& target() const { return target_; }
   const std::filesystem::path& temporary() const { return temporary_; }

@@ -129,15 +129,17 @@ Parsed parse_number(std::string_view cell, float& out) {
 
 using LabelIndex = std::unordered_map<std::string_view, float>;
 
-// A header row has a non-empty cell that is not a number (nor, in the last
-// column, a class label).
+// A header row has no cell that is a number (nor, in the last column, a
+// class label): a row of numbers with one typo is data, and its error says
+// where the typo is.
 bool looks_like_header(const Row& row, const LabelIndex& labels) {
   float ignored = 0;
   for (size_t c = 0; c < row.cells.size(); ++c) {
-    if (c + 1 == row.cells.size() && labels.count(row.cells[c])) continue;
-    if (parse_number(row.cells[c], ignored) == Parsed::NotANumber) return true;
+    if (c + 1 == row.cells.size() && labels.count(row.cells[c])) return false;
+    const Parsed p = parse_number(row.cells[c], ignored);
+    if (p != Parsed::NotANumber && p != Parsed::Empty) return false;
   }
-  return false;
+  return true;
 }
 
 // "cat, dog, bird", or the first few of many.
@@ -152,7 +154,8 @@ std::string some_labels(const std::vector<std::string>& labels) {
 
 }  // namespace
 
-CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::string>& class_labels) {
+CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::string>& class_labels,
+                             CsvHeader header) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte-order mark
   LabelIndex label_index;
   for (size_t i = 0; i < class_labels.size(); ++i)
@@ -192,9 +195,11 @@ CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::strin
           1;
       features.reserve(lines * (columns - 1));
       targets.reserve(lines);
-      if (looks_like_header(row, label_index)) {
+      if (header == CsvHeader::Present ||
+          (header == CsvHeader::Automatic && looks_like_header(row, label_index))) {
         for (std::string_view cell : row.cells)
           result.column_names.emplace_back(cell);
+        result.header_line = line_number;
         continue;
       }
     }
@@ -214,6 +219,12 @@ CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::strin
       }
       const Parsed parsed = parse_number(row.cells[c], value);
       if (parsed != Parsed::Number) {
+        // The first row, taken as data for its numbers: it may be a header.
+        const std::string hint = line_number == first_line && header == CsvHeader::Automatic &&
+                                         parsed == Parsed::NotANumber
+                                     ? " (the first row has numbers, so it is data; if it is a "
+                                       "header, say so with --header)"
+                                     : "";
         const std::string where = at_cell(line_number, c + 1, result.column_names);
         if (target && parsed == Parsed::NotANumber)
           throw Error(where + ": " +
@@ -222,7 +233,8 @@ CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::strin
                                  " is not a number (targets given as class labels need a net "
                                  "with ClassLabels)"
                            : "unknown class label " + quoted(row.cells[c]) +
-                                 " (ClassLabels: " + some_labels(class_labels) + ")"));
+                                 " (ClassLabels: " + some_labels(class_labels) + ")") +
+                      hint);
         switch (parsed) {
           case Parsed::Empty:
             throw Error(where + ": empty cell");
@@ -233,7 +245,7 @@ CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::strin
           case Parsed::OutOfRange:
             throw Error(where + ": " + quoted(row.cells[c]) + " is outside float32's range");
           default:
-            throw Error(where + ": " + quoted(row.cells[c]) + " is not a number");
+            throw Error(where + ": " + quoted(row.cells[c]) + " is not a number" + hint);
         }
       }
       (target ? targets : features).push_back(value);
@@ -250,10 +262,10 @@ CsvDataset parse_csv_dataset(std::string_view text, const std::vector<std::strin
 }
 
 CsvDataset read_csv_dataset(const std::filesystem::path& path,
-                            const std::vector<std::string>& class_labels) {
+                            const std::vector<std::string>& class_labels, CsvHeader header) {
   const std::string text = read_file(path);
   try {
-    return parse_csv_dataset(text, class_labels);
+    return parse_csv_dataset(text, class_labels, header);
   } catch (Error& e) {
     e.add_context(path.string());
     throw;

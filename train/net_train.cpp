@@ -202,6 +202,30 @@ Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
   return out;
 }
 
+std::string data_fingerprint(const Dataset& data) {
+  // FNV-1a over 64-bit words, each value's bits as they are (so -0 and 0
+  // differ, as the data does), then a final mix.
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](uint64_t word) { h = (h ^ word) * 0x100000001b3ull; };
+  for (const Tensor* t : {&data.inputs, &data.targets}) {
+    mix(t->rank());
+    for (int64_t d : t->shape())
+      mix(static_cast<uint64_t>(d));
+    const float* v = t->data();
+    for (int64_t i = 0; i < t->size(); ++i) {
+      uint32_t bits = 0;
+      std::memcpy(&bits, v + i, sizeof bits);
+      mix(bits);
+    }
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
 bool ends_in_softmax(const Layer& net) {
   if (net.traits().outputs_probabilities) return true;
   if (const auto* n = dynamic_cast<const Net*>(&net)) {
@@ -365,8 +389,11 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       RoundRecord record;
       record.round = round;
       record.learning_rate = optimizer.learning_rate();
-      double loss_sum = 0;
-      int64_t examples = 0;
+      const bool resumed = round == options.start.round && options.start.batch > 0;
+      double loss_sum = resumed ? options.start_partial.loss_sum : 0;
+      int64_t examples = resumed ? options.start_partial.examples : 0;
+      const double seconds_before = resumed ? options.start_partial.seconds : 0;
+      int64_t round_examples = 0;  // trained in this call
       int64_t batch_index = round == options.start.round ? options.start.batch : 0;
       for (int64_t start = batch_index * options.batch_size; start < n;
            start += options.batch_size, ++batch_index) {
@@ -398,6 +425,7 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
         result.batch_losses.push_back(loss);
         loss_sum += loss * count;
         examples += count;
+        round_examples += count;
         trained_examples += count;
         result.next =
             start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
@@ -418,9 +446,16 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
           break;
         }
       }
-      if (examples == 0) continue;
-      record.seconds = seconds_since(round_start);
-      training_seconds += record.seconds;
+      if (round_examples == 0) continue;
+      const double seconds = seconds_since(round_start);
+      training_seconds += seconds;
+      if (result.stopped && result.next.round == round) {
+        // Stopped in the middle: the round is not complete, and has no record
+        // until a resumed training completes it.
+        result.partial = {loss_sum, examples, seconds_before + seconds};
+        break;
+      }
+      record.seconds = seconds_before + seconds;
       record.loss = loss_sum / examples;
       record.examples_per_second = examples / std::max(record.seconds, 1e-9);
       if (has_validation) {

@@ -41,6 +41,11 @@ struct Dataset {
 // The examples at the given indices, in that order.
 Dataset subset(const Dataset& data, const std::vector<int64_t>& indices);
 
+// 16 hexadecimal digits: a 64-bit hash of the shapes and the values of the
+// inputs and targets, to tell whether two datasets are the same (a resumed
+// training's).
+std::string data_fingerprint(const Dataset& data);
+
 struct RoundRecord {
   int round = 0;    // 1-based
   double loss = 0;  // mean training loss over the round's examples
@@ -59,6 +64,17 @@ struct TrainPosition {
   bool operator==(const TrainPosition&) const = default;
 };
 
+// What a round stopped in its middle had trained: the sum of its batches'
+// losses (each times its examples), its examples and its seconds. Resuming
+// with it (TrainOptions::start_partial) makes the round's record the same as
+// if it had never stopped.
+struct PartialRound {
+  double loss_sum = 0;
+  int64_t examples = 0;
+  double seconds = 0;
+  bool operator==(const PartialRound&) const = default;
+};
+
 struct TrainResult {
   std::vector<double> batch_losses;  // every batch, in order
   std::vector<RoundRecord> rounds;
@@ -66,9 +82,11 @@ struct TrainResult {
   double seconds = 0;              // the whole training, validation included
   double examples_per_second = 0;  // training examples / training time
   // Stopped early (by TrainOptions::stop, on_round or the observer), and
-  // where to resume.
+  // where to resume. A round stopped in its middle has no record in `rounds`
+  // (nor a round_ended): what it trained is in `partial`, for resuming.
   bool stopped = false;
   TrainPosition next;
+  PartialRound partial;
   // The first round whose loss diverged (see loss_diverged), 0 when none
   // did: the training ran, but its net is likely useless.
   int diverged_round = 0;
@@ -180,6 +198,9 @@ struct TrainOptions {
   // and a stop (stop, on_round, request_stop) on any process stops all of
   // them at the same batch. Null, or one process: training as without it.
   Communicator* communicator = nullptr;
+  // With a start in the middle of a round: what that round had trained
+  // before (TrainResult::partial of the stopped training).
+  PartialRound start_partial{};
 };
 
 // Trains `net` with `optimizer` (whose state carries over between calls).

@@ -9,9 +9,10 @@
 //
 // Any of them, or another thread (a GUI's Stop button), may request_stop():
 // training then stops after the batch in progress, as with TrainOptions::stop.
-// The round so far still ends (validation_done, round_ended: its record
-// covers the batches trained), then training_ended, and the result says
-// where to resume.
+// A round stopped in its middle does not end (no validation_done, no
+// round_ended, no record: a resumed training completes it, so that each
+// round is recorded once); training_ended follows, and the result says
+// where to resume and what the round had trained (TrainResult::partial).
 #pragma once
 
 #include <atomic>

@@ -166,3 +166,27 @@ write("csv_header_only.csv", "x,y,target")  # and no final newline (a fuzz findi
 write("csv_one_column.csv", "1\n2\n")
 write("csv_empty.csv", "")
 write("csv_binary.csv", npy_bytes(six))
+
+# ---- Second battery: values no file may hold
+write("net_negative_moving_variance.json",
+      chain([{"type": "LinearLayer", "Size": 2, "name": "fc"},
+             {"type": "BatchNormalizationLayer", "name": "norm",
+              "MovingVariance": {"shape": [2], "data": [1, -0.5]}}], [3]))
+
+# ---- Second battery: data that is not finite. Valid .npy files, refused as
+# training data (tests/cli/culprits.sh): kept apart, in hostile_data/.
+DATA_DIR = os.path.join(os.path.dirname(HERE), "hostile_data")
+os.makedirs(DATA_DIR, exist_ok=True)
+
+
+def write_data(name, data):
+    with open(os.path.join(DATA_DIR, name), "wb") as f:
+        f.write(data)
+
+
+nan_inputs = np.random.RandomState(0).rand(64, 2).astype(np.float32)
+nan_inputs[5, 1] = np.nan
+write_data("npy_nan_input.npy", npy_bytes(nan_inputs))
+inf_targets = np.random.RandomState(1).rand(64, 1).astype(np.float32)
+inf_targets[3, 0] = -np.inf
+write_data("npy_infinite_target.npy", npy_bytes(inf_targets))

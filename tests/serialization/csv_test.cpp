@@ -69,11 +69,31 @@ TEST_CASE("CSV without and with a header") {
   CHECK(values(named.inputs) == std::vector<float>{1, 2, 3, 4});
   CHECK(named.column_names == std::vector<std::string>{"x", "y", "label"});
 
-  // One non-numeric cell makes a header (pandas writes an empty first name
-  // for the index column).
-  const CsvDataset partly = parse_csv_dataset(",0,1,target\n0,5,6,1\n");
+  CHECK(named.header_line == 1);
+  CHECK(plain.header_line == 0);
+  // Empty names count as text (pandas writes an empty first name for the
+  // index column).
+  const CsvDataset blank = parse_csv_dataset("\n,x,y,target\n0,5,6,1\n");
+  CHECK(blank.column_names == std::vector<std::string>{"", "x", "y", "target"});
+  CHECK(blank.header_line == 2);
+
+  // A first row with a number in it is data: a typo in one of its numbers is
+  // an error, not a header.
+  CHECK_THROWS_WITH_AS(parse_csv_dataset("5.1,3.5,1.4x,0\n4.9,3.0,1.4,0\n"),
+                       "line 1, column 3: \"1.4x\" is not a number (the first row has numbers, "
+                       "so it is data; if it is a header, say so with --header)",
+                       Error);
+  CHECK_THROWS_WITH_AS(parse_csv_dataset(",0,1,target\n0,5,6,1\n"),
+                       doctest::Contains("line 1, column 1: empty cell"), Error);
+  // Unless the caller says it is a header, or that there is none.
+  const CsvDataset partly = parse_csv_dataset(",0,1,target\n0,5,6,1\n", {}, CsvHeader::Present);
   CHECK(partly.column_names == std::vector<std::string>{"", "0", "1", "target"});
   CHECK(values(partly.inputs) == std::vector<float>{0, 5, 6});
+  const CsvDataset numbers = parse_csv_dataset("0,1,2\n3,4,5\n", {}, CsvHeader::Present);
+  CHECK(numbers.column_names == std::vector<std::string>{"0", "1", "2"});
+  CHECK(values(numbers.targets) == std::vector<float>{5});
+  CHECK_THROWS_WITH_AS(parse_csv_dataset("x,y,t\n3,4,5\n", {}, CsvHeader::Absent),
+                       "line 1, column 1: \"x\" is not a number", Error);
 }
 
 TEST_CASE("CSV targets given as class labels") {

@@ -133,6 +133,10 @@ const Hostile kCatalogue[] = {
     {"csv_one_column.csv", "line 1: 1 column, but a dataset needs at least one feature column"},
     {"csv_empty.csv", "empty file: no rows"},
     {"csv_binary.csv", "line 2: 1 column, but line 1 has"},
+    // Second battery: values no file may hold.
+    {"net_negative_moving_variance.json",
+     "layers[1] (norm).MovingVariance: a variance cannot be negative, but element 1 (channel 2) "
+     "is -0.5"},
 };
 
 // The error loading a file by its suffix; "no error" or the other

@@ -138,13 +138,15 @@ TEST_CASE("NetTrain learns a separable problem and reports validation") {
 TEST_CASE("NetTrain stops on NaN, naming the round and batch, keeping the last good arrays") {
   NetChain net({LinearLayer(3)}, Input({2}));
   Dataset data{random_tensor({8, 2}, 1), random_tensor({8, 3}, 2)};
-  data.inputs[2 * 5] = std::nanf("");  // example 5, in the second batch of 4
+  // Example 5, in the second batch of 4; a negative NaN, which printf
+  // shows as "-nan".
+  data.inputs[2 * 5] = -std::nanf("");
   SGD sgd(0.1);
   TrainOptions options{.batch_size = 4, .rounds = 2, .shuffle = false, .quiet = true};
   NetInitialize(net, {.seed = 1});
   SUBCASE("NaN in the data") {
     CHECK_THROWS_WITH_AS(NetTrain(net, data, options, sgd),
-                         doctest::Contains("round 1, batch 2: the loss is nan"), Error);
+                         doctest::Contains("round 1, batch 2: the loss is nan; "), Error);
     for (const auto& [path, t] : NetExtractArrays(net))
       for (float v : t.values())
         CHECK(std::isfinite(v));
@@ -192,4 +194,21 @@ TEST_CASE("NetTrain flags a loss that diverges far above its start") {
   CHECK(warning.find('\n') == std::string::npos);
   CHECK(loss_diverged(1.0, 10.5));
   CHECK_FALSE(loss_diverged(1.0, 9.5));
+}
+
+TEST_CASE("data_fingerprint tells datasets apart by their shapes and values") {
+  const Dataset a{random_tensor({8, 2}, 1), random_tensor({8, 3}, 2)};
+  const std::string fa = data_fingerprint(a);
+  CHECK(fa.size() == 16);
+  CHECK(fa.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(data_fingerprint(Dataset{a.inputs, a.targets}) == fa);
+  Dataset b = a;
+  b.inputs[5] = std::nextafter(b.inputs[5], 2.0f);  // one value, one ulp
+  CHECK(data_fingerprint(b) != fa);
+  Dataset c = a;
+  c.targets[0] = -c.targets[0];
+  CHECK(data_fingerprint(c) != fa);
+  // The same values in another shape are other data.
+  const Dataset d{a.inputs.reshaped({8, 2, 1}), a.targets};
+  CHECK(data_fingerprint(d) != fa);
 }
