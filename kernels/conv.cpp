@@ -1,11 +1,20 @@
 #include "kernels/conv.hpp"
 
 #include "kernels/direct_conv.hpp"
+#include "kernels/winograd.hpp"
 
 namespace strata::kernels {
 
 void convolution_forward(const ConvPlan& p, const float* x, const float* w, const float* bias,
                          float* y, ConvScratch& scratch) {
+  if (winograd_applies(p.geo, p.groups)) {
+    // 3×3, stride 1, rows of 24 or more: Winograd F(2×2, 3×3).
+    scratch.winograd.u.resize(static_cast<size_t>(16 * p.in_channels * p.out_channels));
+    winograd_filter(w, p.in_channels, p.out_channels, false, scratch.winograd.u.data());
+    winograd_convolution(p.geo, p.batch, x, p.in_channels, scratch.winograd.u.data(),
+                         p.out_channels, bias, y, scratch.winograd);
+    return;
+  }
   if (p.method == ConvPlan::Method::Padded && p.geo.out[2] >= kMinPaddedRow) {
     // Stride 1 and rows of a vector or more: the direct kernel.
     scratch.packed.resize(static_cast<size_t>(p.out_channels * p.rows));
