@@ -27,4 +27,14 @@ void convolution_forward(const ConvPlan& p, const float* x, const float* w, cons
   gemm_conv_forward(p, x, w, bias, y, scratch);
 }
 
+void convolution_weights_grad(const ConvPlan& p, const float* x, const float* dy, float* dw,
+                              ConvScratch& scratch) {
+  if (p.batch > 0 && winograd_applies(p.geo, p.groups) && p.geo.out[2] >= kWinogradMinGradRow) {
+    winograd_weights_grad(p.geo, p.batch, x, p.in_channels, dy, p.out_channels, dw,
+                          scratch.winograd);
+    return;
+  }
+  gemm_conv_weights_grad(p, x, dy, dw, scratch);
+}
+
 }  // namespace strata::kernels

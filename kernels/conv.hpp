@@ -17,4 +17,10 @@ namespace strata::kernels {
 void convolution_forward(const ConvPlan& p, const float* x, const float* w, const float* bias,
                          float* y, ConvScratch& scratch);
 
+// dw = the Weights gradient for input x and output gradient dy: Winograd
+// where the forward uses it and rows are kWinogradMinGradRow or more, else
+// im2col + GEMM.
+void convolution_weights_grad(const ConvPlan& p, const float* x, const float* dy, float* dw,
+                              ConvScratch& scratch);
+
 }  // namespace strata::kernels

@@ -27,7 +27,7 @@ struct Layout {
   int64_t half_len;  // the even or odd half of a padded input row: row_tiles + kVec
 };
 
-Layout layout(const WindowGeometry& g, int64_t ci) {
+Layout layout(const WindowGeometry& g, int64_t tiles) {
   Layout l{};
   l.oh = g.out[1];
   l.ow = g.out[2];
@@ -37,9 +37,6 @@ Layout layout(const WindowGeometry& g, int64_t ci) {
   l.bw = g.before[2];
   l.tile_rows = ceil_div(l.oh, 2);
   l.row_tiles = ceil_div(ceil_div(l.ow, 2), kVec) * kVec;
-  // About 4096 / ci tiles per item (the transformed input, 16·ci floats per
-  // tile, stays within a few hundred KB of cache), 32 to 256.
-  const int64_t tiles = std::clamp<int64_t>(4096 / std::max<int64_t>(ci, 1), 32, 256);
   l.band = std::clamp<int64_t>(tiles / l.row_tiles, 1, l.tile_rows);
   l.bands = ceil_div(l.tile_rows, l.band);
   l.half_len = l.row_tiles + kVec;
@@ -225,6 +222,108 @@ void channel_block(const float* v, int64_t ci, int64_t tiles, const float* u, in
   output_tiles<OB>(m, tiles, l, tr0, tr1, bias ? bias + o0 : nullptr, y + o0 * plane, plane);
 }
 
+// dm[(k · 16 + ξ) · tiles + tile] = A dy Aᵀ for the 2×2 tiles of output
+// gradient plane dyc, tile rows [tr0, tr1) (A = [1 0; 1 1; 1 −1; 0 −1]; dy
+// zero past the output). `dl` is the layout of dy as a plane (bw = 0).
+void gradient_tiles(const float* dyc, const Layout& dl, int64_t tr0, int64_t tr1, float* dm,
+                    int64_t stride, float* scratch) {
+  float* e0 = scratch;
+  float* o0 = scratch + dl.half_len;
+  float* e1 = scratch + 2 * dl.half_len;
+  float* o1 = scratch + 3 * dl.half_len;
+  for (int64_t tr = tr0; tr < tr1; ++tr) {
+    split_row(dyc, dl, 2 * tr, e0, o0);
+    split_row(dyc, dl, 2 * tr + 1, e1, o1);
+    float* dt = dm + (tr - tr0) * dl.row_tiles;
+    for (int64_t t = 0; t < dl.row_tiles; t += kVec) {
+      const Vec d00 = load(e0 + t), d01 = load(o0 + t), d10 = load(e1 + t), d11 = load(o1 + t);
+      // Rows: r[i][j] = (A dy)[i][j].
+      const Vec r[4][2] = {
+          {d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+      for (int i = 0; i < 4; ++i) {
+        float* di = dt + 4 * i * stride + t;
+        store(di, r[i][0]);
+        store(di + stride, r[i][0] + r[i][1]);
+        store(di + 2 * stride, r[i][0] - r[i][1]);
+        store(di + 3 * stride, -r[i][1]);
+      }
+    }
+  }
+}
+
+// The lane sums of 16 vectors at once, by folding pairs (15 shuffle pairs
+// and adds rather than 16 × 15 scalar adds): lane i of the result is the sum
+// of the lanes of v[r(i)], r reversing the 4 bits of i. Each lane is summed
+// in a fixed order.
+inline Vec fold16(const Vec (&v)[16]) {
+  Vec r[8], s[4], t[2];
+  for (int i = 0; i < 8; ++i)
+    r[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
+                                   20, 21, 22, 23) +
+           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
+                                   27, 28, 29, 30, 31);
+  for (int i = 0; i < 4; ++i)
+    s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11,
+                                   24, 25, 26, 27) +
+           __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14,
+                                   15, 28, 29, 30, 31);
+  for (int i = 0; i < 2; ++i)
+    t[i] = __builtin_shufflevector(s[2 * i], s[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25,
+                                   12, 13, 28, 29) +
+           __builtin_shufflevector(s[2 * i], s[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26,
+                                   27, 14, 15, 30, 31);
+  return __builtin_shufflevector(t[0], t[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14,
+                                 30) +
+         __builtin_shufflevector(t[0], t[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15,
+                                 31);
+}
+
+// du[k · ci + c] += Σ_tile dm[k · 16 · tiles + tile] · v[c · 16 · tiles + tile]
+// for KB × CB channels (one ξ), lanes summed in float, then into du.
+template <int KB, int CB>
+void gradient_products(const float* dm, const float* v, int64_t tiles, double* du, int64_t ci) {
+  const int64_t stride = 16 * tiles;
+  Vec acc[KB][CB];
+  for (int k = 0; k < KB; ++k)
+    for (int c = 0; c < CB; ++c)
+      acc[k][c] = Vec{};
+  for (int64_t t = 0; t < tiles; t += kVec) {
+    Vec a[KB], b[CB];
+    for (int k = 0; k < KB; ++k)
+      a[k] = load(dm + k * stride + t);
+    for (int c = 0; c < CB; ++c)
+      b[c] = load(v + c * stride + t);
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < CB; ++c)
+        acc[k][c] += a[k] * b[c];
+  }
+  if constexpr (KB == 4 && CB == 4) {
+    Vec flat[16];
+    for (int f = 0; f < 16; ++f)
+      flat[f] = acc[f / 4][f % 4];
+    float sums[kVec];
+    store(sums, fold16(flat));
+    for (int i = 0; i < 16; ++i) {
+      const int f = ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3);
+      du[(f / 4) * ci + f % 4] += sums[i];
+    }
+  } else {
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < CB; ++c)
+        du[k * ci + c] += plane_sums::horizontal_sum(acc[k][c]);
+  }
+}
+
+template <int KB>
+void gradient_row(const float* dm, const float* v, int64_t tiles, double* du, int64_t ci) {
+  const int64_t stride = 16 * tiles;
+  int64_t c = 0;
+  for (; c + 4 <= ci; c += 4)
+    gradient_products<KB, 4>(dm, v + c * stride, tiles, du + c, ci);
+  for (; c < ci; ++c)
+    gradient_products<KB, 1>(dm, v + c * stride, tiles, du + c, ci);
+}
+
 }  // namespace
 
 bool winograd_applies(const WindowGeometry& g, int64_t groups) {
@@ -257,7 +356,9 @@ void winograd_filter(const float* w, int64_t ci, int64_t co, bool adjoint, float
 void winograd_convolution(const WindowGeometry& g, int64_t batch, const float* x, int64_t ci,
                           const float* u, int64_t co, const float* bias, float* y,
                           WinogradScratch& scratch) {
-  const Layout l = layout(g, ci);
+  // About 4096 / ci tiles per item (the transformed input, 16·ci floats per
+  // tile, stays within a few hundred KB of cache), 32 to 256.
+  const Layout l = layout(g, std::clamp<int64_t>(4096 / std::max<int64_t>(ci, 1), 32, 256));
   const int64_t most = l.band * l.row_tiles;
   ensure_threads(scratch.v, 16 * ci * most);
   ensure_threads(scratch.m, 16 * 8 * most);
@@ -284,6 +385,71 @@ void winograd_convolution(const WindowGeometry& g, int64_t batch, const float* x
     for (; o < co; ++o)
       channel_block<1>(v, ci, tiles, u, co, o, m, l, tr0, tr1, bias, yn, out_plane);
   });
+}
+
+void winograd_weights_grad(const WindowGeometry& g, int64_t batch, const float* x, int64_t ci,
+                           const float* dy, int64_t co, float* dw, WinogradScratch& scratch) {
+  // Larger items than the forward's: each item's sums over its tiles end
+  // in a fold of the lanes, which longer sums amortize.
+  const Layout l = layout(g, std::clamp<int64_t>(8192 / (ci + co), 64, 1024));
+  Layout dl = l;  // dy as a plane: no padding
+  dl.h = l.oh;
+  dl.w = l.ow;
+  dl.bh = dl.bw = 0;
+  const int64_t most = l.band * l.row_tiles, items = batch * l.bands;
+  // Chunks of items, fixed by the sizes: each sums its items in order.
+  const int64_t chunks = std::min<int64_t>(items, 8), size = 16 * ci * co;
+  scratch.du.assign(static_cast<size_t>(std::max<int64_t>(chunks, 1) * size), 0.0);
+  ensure_threads(scratch.v, 16 * ci * most);
+  ensure_threads(scratch.m, 16 * co * most);
+  ensure_threads(scratch.rows, 8 * l.half_len);
+  const int64_t in_plane = l.h * l.w, out_plane = l.oh * l.ow;
+  parallel_for(chunks, [&](int64_t chunk) {
+    double* du = scratch.du.data() + chunk * size;
+    float* v = thread_buffer(scratch.v);
+    float* m = thread_buffer(scratch.m);
+    float* rows = thread_buffer(scratch.rows);
+    for (int64_t item = chunk * items / chunks; item < (chunk + 1) * items / chunks; ++item) {
+      const int64_t n = item / l.bands;
+      const int64_t tr0 = (item % l.bands) * l.band, tr1 = std::min(l.tile_rows, tr0 + l.band);
+      const int64_t tiles = (tr1 - tr0) * l.row_tiles;
+      for (int64_t c = 0; c < ci; ++c)
+        input_tiles(x + (n * ci + c) * in_plane, l, tr0, tr1, v + c * 16 * tiles, tiles, rows);
+      for (int64_t k = 0; k < co; ++k)
+        gradient_tiles(dy + (n * co + k) * out_plane, dl, tr0, tr1, m + k * 16 * tiles, tiles,
+                       rows);
+      for (int64_t xi = 0; xi < 16; ++xi) {
+        const float* mx = m + xi * tiles;
+        const float* vx = v + xi * tiles;
+        double* dx = du + xi * co * ci;
+        int64_t k = 0;
+        for (; k + 4 <= co; k += 4)
+          gradient_row<4>(mx + k * 16 * tiles, vx, tiles, dx + k * ci, ci);
+        for (; k < co; ++k)
+          gradient_row<1>(mx + k * 16 * tiles, vx, tiles, dx + k * ci, ci);
+      }
+    }
+  });
+  // Over chunks in order, then dw = Gᵀ dU G.
+  static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  for (int64_t k = 0; k < co; ++k)
+    for (int64_t c = 0; c < ci; ++c) {
+      double d[4][4];
+      for (int xi = 0; xi < 16; ++xi) {
+        double s = 0;
+        for (int64_t chunk = 0; chunk < chunks; ++chunk)
+          s += scratch.du[static_cast<size_t>(chunk * size + (xi * co + k) * ci + c)];
+        d[xi / 4][xi % 4] = s;
+      }
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) {
+          double s = 0;
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j)
+              s += G[i][a] * d[i][j] * G[j][b];
+          dw[(k * ci + c) * 9 + a * 3 + b] = static_cast<float>(s);
+        }
+    }
 }
 
 }  // namespace strata::kernels

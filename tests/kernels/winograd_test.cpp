@@ -137,6 +137,55 @@ TEST_CASE("winograd: the input gradient through transposed_convolution") {
   }
 }
 
+namespace {
+
+// dw[k][c][a][b] = Σ_n,i,j dy[n, k, i, j] · x[n, c, i + a − bh, j + b − bw]
+// in double, with |dy| and |x| when `magnitudes` (the error scale).
+std::vector<double> naive_weights_grad(const WindowGeometry& g, int64_t batch, int64_t cin,
+                                       int64_t cout, const float* x, const float* dy,
+                                       bool magnitudes) {
+  std::vector<double> dw(static_cast<size_t>(cout * cin * 9));
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t k = 0; k < cout; ++k)
+      for (int64_t c = 0; c < cin; ++c)
+        for (int64_t a = 0; a < 3; ++a)
+          for (int64_t b = 0; b < 3; ++b) {
+            double s = 0;
+            for (int64_t i = 0; i < g.out[1]; ++i)
+              for (int64_t j = 0; j < g.out[2]; ++j) {
+                const double xv = strata::testing::at(x + (n * cin) * g.in_size(), g, c, 0,
+                                                      i + a - g.before[1], j + b - g.before[2]);
+                const double d = dy[((n * cout + k) * g.out[1] + i) * g.out[2] + j];
+                s += magnitudes ? std::abs(xv) * std::abs(d) : xv * d;
+              }
+            dw[static_cast<size_t>((k * cin + c) * 9 + a * 3 + b)] += s;
+          }
+  return dw;
+}
+
+}  // namespace
+
+TEST_CASE("winograd: the weights gradient within its bound of the float64 definition") {
+  double worst = 0;
+  for (const Case& c : cases()) {
+    const WindowGeometry& g = c.g;
+    CAPTURE(g.in[1]);
+    CAPTURE(g.in[2]);
+    CAPTURE(c.cout);
+    const auto x = random_floats(c.batch * c.cin * g.in_size(), 9);
+    const auto dy = random_floats(c.batch * c.cout * g.out_size(), 10);
+    WinogradScratch scratch;
+    std::vector<float> dw(static_cast<size_t>(c.cout * c.cin * 9), 7.0f);
+    winograd_weights_grad(g, c.batch, x.data(), c.cin, dy.data(), c.cout, dw.data(), scratch);
+    const auto exact = naive_weights_grad(g, c.batch, c.cin, c.cout, x.data(), dy.data(), false);
+    const auto scale = naive_weights_grad(g, c.batch, c.cin, c.cout, x.data(), dy.data(), true);
+    const double e = scaled_error(dw.data(), exact, scale);
+    CHECK(e <= kWinogradBound);
+    worst = std::max(worst, e);
+  }
+  MESSAGE("worst error / (sum |dy||x|): " << worst);
+}
+
 TEST_CASE("winograd: identical results on 1, 2 and 3 threads") {
   const int before = num_threads();
   for (const Case& c : cases()) {
@@ -145,16 +194,27 @@ TEST_CASE("winograd: identical results on 1, 2 and 3 threads") {
     const auto w = random_floats(c.cout * c.cin * 9, 7);
     const auto b = random_floats(c.cout, 8);
     const ConvPlan p = plan_convolution(g, c.batch, c.cin, c.cout, 1);
-    std::vector<std::vector<float>> ys;
+    const auto dy = random_floats(c.batch * c.cout * g.out_size(), 9);
+    std::vector<std::vector<float>> ys, dxs, dws;
     for (int threads : {1, 2, 3}) {
       set_num_threads(threads);
       ConvScratch scratch;
       std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()));
       convolution_forward(p, x.data(), w.data(), b.data(), y.data(), scratch);
       ys.push_back(y);
+      std::vector<float> dx(x.size()), dw(w.size());
+      transposed_convolution(transposed_of(p), dy.data(), w.data(), nullptr, dx.data(), scratch);
+      dxs.push_back(dx);
+      // (The dispatch takes Winograd for rows of 64 or more; here every case.)
+      winograd_weights_grad(g, c.batch, x.data(), c.cin, dy.data(), c.cout, dw.data(),
+                            scratch.winograd);
+      dws.push_back(dw);
     }
-    CHECK(std::memcmp(ys[0].data(), ys[1].data(), ys[0].size() * sizeof(float)) == 0);
-    CHECK(std::memcmp(ys[0].data(), ys[2].data(), ys[0].size() * sizeof(float)) == 0);
+    for (int i = 1; i < 3; ++i) {
+      CHECK(std::memcmp(ys[0].data(), ys[i].data(), ys[0].size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(dxs[0].data(), dxs[i].data(), dxs[0].size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(dws[0].data(), dws[i].data(), dws[0].size() * sizeof(float)) == 0);
+    }
   }
   set_num_threads(before);
 }
