@@ -36,7 +36,6 @@ Split split_plane(int64_t n) {
   return {chunks, std::max<int64_t>(len, 1)};
 }
 
-using plane_sums::centered_sums;
 using plane_sums::first_mean;
 
 // The mean and 1 / sqrt(variance + eps) from the sums about c; false when c
@@ -52,14 +51,108 @@ bool finish_stats(float c, double s1, double s2, int64_t n, double eps, double& 
 // The statistics of a whole run: one pass about a first guess, and a second
 // pass about the mean that gives when the guess was poor.
 void run_stats(const float* x, int64_t n, float c, double s1, double s2, double eps, double& mean,
+               float& inv_std);
+
+// Instance normalization's sums, with four vector accumulators per sum (the
+// adds' latency overlapped: a plane of a few thousand values is summed at the
+// core's load rate rather than its add latency) and one load per input
+// value. As plane_sums: blocks of kBlock values in float lanes, the blocks in
+// double; the order depends on n alone.
+using plane_sums::kBlock;
+using plane_sums::kWidth;
+using plane_sums::load;
+using plane_sums::Vec;
+
+// Σ f(x) and Σ g(x) over a run, f and g of a Vec or a float.
+template <typename F, typename G>
+void fast_sums(const float* x, int64_t n, F f, G g, double& sum_f, double& sum_g) {
+  sum_f = sum_g = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    Vec f0{}, f1{}, f2{}, f3{}, g0{}, g1{}, g2{}, g3{};
+    int64_t i = b;
+    for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
+      const Vec x0 = load(x + i), x1 = load(x + i + kWidth);
+      const Vec x2 = load(x + i + 2 * kWidth), x3 = load(x + i + 3 * kWidth);
+      f0 += f(x0);
+      f1 += f(x1);
+      f2 += f(x2);
+      f3 += f(x3);
+      g0 += g(x0);
+      g1 += g(x1);
+      g2 += g(x2);
+      g3 += g(x3);
+    }
+    for (; i + kWidth <= e; i += kWidth) {
+      const Vec x0 = load(x + i);
+      f0 += f(x0);
+      g0 += g(x0);
+    }
+    float tail_f = 0, tail_g = 0;
+    for (; i < e; ++i) {
+      tail_f += f(x[i]);
+      tail_g += g(x[i]);
+    }
+    sum_f += plane_sums::horizontal_sum((f0 + f1) + (f2 + f3)) + tail_f;
+    sum_g += plane_sums::horizontal_sum((g0 + g1) + (g2 + g3)) + tail_g;
+  }
+}
+
+// Σ (x − c) and Σ (x − c)² over a run.
+void plane_centered_sums(const float* x, int64_t n, float c, double& s1, double& s2) {
+  fast_sums(
+      x, n, [c](auto v) { return v - c; },
+      [c](auto v) {
+        const auto d = v - c;
+        return d * d;
+      },
+      s1, s2);
+}
+
+void run_stats(const float* x, int64_t n, float c, double s1, double s2, double eps, double& mean,
                float& inv_std) {
   if (finish_stats(c, s1, s2, n, eps, mean, inv_std)) return;
   c = static_cast<float>(mean);
-  centered_sums(x, n, c, s1, s2);
+  plane_centered_sums(x, n, c, s1, s2);
   // Still not exact only for a nearly constant run whose mean falls between
   // two floats: the differences from c are exact, and the tiny variance is
   // taken as it is.
   finish_stats(c, s1, s2, n, eps, mean, inv_std);
+}
+
+// Σ dy and Σ dy·x̂ over a run (four accumulators each, as fast_sums).
+void plane_grad_sums(const float* x, const float* dy, int64_t n, Xhat h, double& sum_f,
+                     double& sum_g) {
+  sum_f = sum_g = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    Vec f0{}, f1{}, f2{}, f3{}, g0{}, g1{}, g2{}, g3{};
+    int64_t i = b;
+    for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
+      const Vec d0 = load(dy + i), d1 = load(dy + i + kWidth);
+      const Vec d2 = load(dy + i + 2 * kWidth), d3 = load(dy + i + 3 * kWidth);
+      f0 += d0;
+      f1 += d1;
+      f2 += d2;
+      f3 += d3;
+      g0 += d0 * h(load(x + i));
+      g1 += d1 * h(load(x + i + kWidth));
+      g2 += d2 * h(load(x + i + 2 * kWidth));
+      g3 += d3 * h(load(x + i + 3 * kWidth));
+    }
+    for (; i + kWidth <= e; i += kWidth) {
+      const Vec d0 = load(dy + i);
+      f0 += d0;
+      g0 += d0 * h(load(x + i));
+    }
+    float tail_f = 0, tail_g = 0;
+    for (; i < e; ++i) {
+      tail_f += dy[i];
+      tail_g += dy[i] * h(x[i]);
+    }
+    sum_f += plane_sums::horizontal_sum((f0 + f1) + (f2 + f3)) + tail_f;
+    sum_g += plane_sums::horizontal_sum((g0 + g1) + (g2 + g3)) + tail_g;
+  }
 }
 
 // Σ dy and Σ dy·x̂ over a run.
@@ -94,7 +187,7 @@ void plane_normalize(const float* xd, int64_t planes, int64_t channels, int64_t 
       for (int64_t p = p0; p < p1; ++p)
         c[p - p0] = first_mean(xd + p * n, n);
       for (int64_t p = p0; p < p1; ++p)
-        centered_sums(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0]);
+        plane_centered_sums(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0]);
       for (int64_t p = p0; p < p1; ++p)
         run_stats(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0], eps, mean[p], inv_std[p]);
       for (int64_t p = p0; p < p1; ++p)
@@ -118,7 +211,8 @@ void plane_normalize(const float* xd, int64_t planes, int64_t channels, int64_t 
     parallel_for(units, [&](int64_t u) {
       int64_t b, e;
       range(u, b, e);
-      centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u], part_b[u]);
+      plane_centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u],
+                          part_b[u]);
     });
     parallel_for(planes, [&](int64_t p) {
       double s1 = 0, s2 = 0;
@@ -154,7 +248,8 @@ void plane_normalize_grad(const float* xd, const float* dyd, int64_t planes, int
     parallel_for(ceil_div(planes, group), [&](int64_t k) {
       const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
       for (int64_t p = p0; p < p1; ++p)
-        grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p], sum_dy_xhat[p]);
+        plane_grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p],
+                        sum_dy_xhat[p]);
       if (dxd)
         for (int64_t p = p0; p < p1; ++p)
           dx_plane(p, 0, n);
@@ -173,8 +268,8 @@ void plane_normalize_grad(const float* xd, const float* dyd, int64_t planes, int
       int64_t b, e;
       range(u, b, e);
       const int64_t p = u / chunks;
-      grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
-                part_b[u]);
+      plane_grad_sums(xd + p * n + b, dyd + p * n + b, e - b, Xhat(mean[p], inv_std[p]), part_a[u],
+                      part_b[u]);
     });
     parallel_for(planes, [&](int64_t p) {
       double s = 0, sx = 0;
