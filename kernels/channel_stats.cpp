@@ -19,6 +19,10 @@ constexpr int64_t kChunk = 16384;
 // Small planes are handled a group at a time: about this many elements.
 constexpr int64_t kGroupElements = 4096;
 constexpr int64_t kMaxGroup = 64;
+// Planes at least this long are normalized in a pipeline, kPipelineGroup
+// planes per work item.
+constexpr int64_t kPipelinedPlane = 512;
+constexpr int64_t kPipelineGroup = 16;
 
 int64_t group_of(int64_t n) {
   return std::clamp<int64_t>(kGroupElements / std::max<int64_t>(1, n), 1, kMaxGroup);
@@ -109,6 +113,54 @@ void plane_centered_sums(const float* x, int64_t n, float c, double& s1, double&
       s1, s2);
 }
 
+// normalize_run on plane xc while plane_centered_sums sums plane xn about
+// cn, in one loop: the next plane's loads overlap this one's stores (two
+// separate sweeps run at about a copy's speed each). The same arithmetic as
+// the two functions.
+void normalize_and_sum(const float* xc, float* yc, double mean, float inv_std, float gamma,
+                       float beta, const float* xn, float cn, int64_t n, double& sum_f,
+                       double& sum_g) {
+  const float mean_hi = static_cast<float>(mean);
+  const float scale = gamma * inv_std;
+  const float shift = static_cast<float>(beta - (mean - mean_hi) * gamma * inv_std);
+  sum_f = sum_g = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    Vec f0{}, f1{}, f2{}, f3{}, g0{}, g1{}, g2{}, g3{};
+    int64_t i = b;
+    for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
+      const Vec d0 = load(xn + i) - cn, d1 = load(xn + i + kWidth) - cn;
+      const Vec d2 = load(xn + i + 2 * kWidth) - cn, d3 = load(xn + i + 3 * kWidth) - cn;
+      f0 += d0;
+      f1 += d1;
+      f2 += d2;
+      f3 += d3;
+      g0 += d0 * d0;
+      g1 += d1 * d1;
+      g2 += d2 * d2;
+      g3 += d3 * d3;
+      for (int64_t k = 0; k < 4; ++k)
+        plane_sums::store(yc + i + k * kWidth,
+                          (load(xc + i + k * kWidth) - mean_hi) * scale + shift);
+    }
+    for (; i + kWidth <= e; i += kWidth) {
+      const Vec d0 = load(xn + i) - cn;
+      f0 += d0;
+      g0 += d0 * d0;
+      plane_sums::store(yc + i, (load(xc + i) - mean_hi) * scale + shift);
+    }
+    float tail_f = 0, tail_g = 0;
+    for (; i < e; ++i) {
+      const float d = xn[i] - cn;
+      tail_f += d;
+      tail_g += d * d;
+      yc[i] = (xc[i] - mean_hi) * scale + shift;
+    }
+    sum_f += plane_sums::horizontal_sum((f0 + f1) + (f2 + f3)) + tail_f;
+    sum_g += plane_sums::horizontal_sum((g0 + g1) + (g2 + g3)) + tail_g;
+  }
+}
+
 void run_stats(const float* x, int64_t n, float c, double s1, double s2, double eps, double& mean,
                float& inv_std) {
   if (finish_stats(c, s1, s2, n, eps, mean, inv_std)) return;
@@ -155,6 +207,49 @@ void plane_grad_sums(const float* x, const float* dy, int64_t n, Xhat h, double&
   }
 }
 
+// normalize_grad_run on plane (x, dy) while plane_grad_sums sums the next
+// plane (xn, dyn), in one loop; the same arithmetic as the two functions.
+void grad_and_sum(const float* x, const float* dy, float* dx, Xhat h, float g, float mean_dy,
+                  float mean_dyx, const float* xn, const float* dyn, Xhat hn, int64_t n,
+                  double& sum_f, double& sum_g) {
+  sum_f = sum_g = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    Vec f0{}, f1{}, f2{}, f3{}, g0{}, g1{}, g2{}, g3{};
+    int64_t i = b;
+    for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
+      const Vec d0 = load(dyn + i), d1 = load(dyn + i + kWidth);
+      const Vec d2 = load(dyn + i + 2 * kWidth), d3 = load(dyn + i + 3 * kWidth);
+      f0 += d0;
+      f1 += d1;
+      f2 += d2;
+      f3 += d3;
+      g0 += d0 * hn(load(xn + i));
+      g1 += d1 * hn(load(xn + i + kWidth));
+      g2 += d2 * hn(load(xn + i + 2 * kWidth));
+      g3 += d3 * hn(load(xn + i + 3 * kWidth));
+      for (int64_t k = 0; k < 4; ++k) {
+        const int64_t j = i + k * kWidth;
+        plane_sums::store(dx + j, g * (load(dy + j) - mean_dy - h(load(x + j)) * mean_dyx));
+      }
+    }
+    for (; i + kWidth <= e; i += kWidth) {
+      const Vec d0 = load(dyn + i);
+      f0 += d0;
+      g0 += d0 * hn(load(xn + i));
+      plane_sums::store(dx + i, g * (load(dy + i) - mean_dy - h(load(x + i)) * mean_dyx));
+    }
+    float tail_f = 0, tail_g = 0;
+    for (; i < e; ++i) {
+      tail_f += dyn[i];
+      tail_g += dyn[i] * hn(xn[i]);
+      dx[i] = g * (dy[i] - mean_dy - h(x[i]) * mean_dyx);
+    }
+    sum_f += plane_sums::horizontal_sum((f0 + f1) + (f2 + f3)) + tail_f;
+    sum_g += plane_sums::horizontal_sum((g0 + g1) + (g2 + g3)) + tail_g;
+  }
+}
+
 // Σ dy and Σ dy·x̂ over a run.
 void grad_sums(const float* x, const float* dy, int64_t n, Xhat h, double& s, double& sx) {
   plane_sums::sum2(
@@ -180,6 +275,29 @@ void plane_normalize(const float* xd, int64_t planes, int64_t channels, int64_t 
     // small planes a group at a time, each step for the whole group (the
     // planes' independent sums and divisions then overlap).
     const int64_t group = group_of(n);
+    if (n >= kPipelinedPlane) {
+      // Planes of a few thousand values, a pipeline through the group: the
+      // statistics of plane p + 1 taken in the sweep that normalizes plane p.
+      const int64_t pipe = std::min<int64_t>(kPipelineGroup, planes);
+      parallel_for(ceil_div(planes, pipe), [&](int64_t k) {
+        const int64_t p0 = k * pipe, p1 = std::min(planes, p0 + pipe);
+        float c = first_mean(xd + p0 * n, n);
+        double s1, s2;
+        plane_centered_sums(xd + p0 * n, n, c, s1, s2);
+        for (int64_t p = p0; p < p1; ++p) {
+          run_stats(xd + p * n, n, c, s1, s2, eps, mean[p], inv_std[p]);
+          if (p + 1 < p1) {
+            c = first_mean(xd + (p + 1) * n, n);
+            normalize_and_sum(xd + p * n, yd + p * n, mean[p], inv_std[p], gamma[p % channels],
+                              beta[p % channels], xd + (p + 1) * n, c, n, s1, s2);
+          } else {
+            normalize_run(xd + p * n, yd + p * n, n, mean[p], inv_std[p], gamma[p % channels],
+                          beta[p % channels]);
+          }
+        }
+      });
+      return;
+    }
     parallel_for(ceil_div(planes, group), [&](int64_t k) {
       const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
       float c[kMaxGroup];
@@ -243,6 +361,29 @@ void plane_normalize_grad(const float* xd, const float* dyd, int64_t planes, int
                        static_cast<float>(sum_dy_xhat[p] * inv_n));
   };
   const Split split = split_plane(n);
+  if (split.chunks == 1 && dxd && n >= kPipelinedPlane) {
+    // As the forward: the sums of plane p + 1 in the sweep that computes
+    // plane p's dx.
+    const int64_t pipe = std::min<int64_t>(kPipelineGroup, planes);
+    parallel_for(ceil_div(planes, pipe), [&](int64_t k) {
+      const int64_t p0 = k * pipe, p1 = std::min(planes, p0 + pipe);
+      plane_grad_sums(xd + p0 * n, dyd + p0 * n, n, Xhat(mean[p0], inv_std[p0]), sum_dy[p0],
+                      sum_dy_xhat[p0]);
+      for (int64_t p = p0; p < p1; ++p) {
+        const Xhat h(mean[p], inv_std[p]);
+        const float g = gamma[p % channels] * inv_std[p];
+        const float mean_dy = static_cast<float>(sum_dy[p] * inv_n);
+        const float mean_dyx = static_cast<float>(sum_dy_xhat[p] * inv_n);
+        if (p + 1 < p1)
+          grad_and_sum(xd + p * n, dyd + p * n, dxd + p * n, h, g, mean_dy, mean_dyx,
+                       xd + (p + 1) * n, dyd + (p + 1) * n, Xhat(mean[p + 1], inv_std[p + 1]), n,
+                       sum_dy[p + 1], sum_dy_xhat[p + 1]);
+        else
+          normalize_grad_run(xd + p * n, dyd + p * n, dxd + p * n, n, h, g, mean_dy, mean_dyx);
+      }
+    });
+    return;
+  }
   if (split.chunks == 1) {
     const int64_t group = group_of(n);
     parallel_for(ceil_div(planes, group), [&](int64_t k) {
