@@ -14,12 +14,18 @@
 // (onnxruntime-node, intraOpNumThreads, default graph optimizations). Each
 // process warms up, then times its runs (wall clock of forward, resp. of
 // session.run); the table shows the median over all timed runs of all rounds,
-// the ratio ONNX Runtime / strata (above 1: strata is faster), each side's peak
+// the ratio ONNX Runtime / strata (above 1: strata is faster), the CPU time
+// per run (user + system of all the process's threads over the timed runs,
+// median over rounds: on a machine busy with other work, where wall-clock
+// times include time spent descheduled, the fairer figure; with 2 threads it
+// counts ONNX Runtime's spinning workers too), each side's peak
 // resident memory (VmHWM of the strata process, maxRSS of the node process;
 // node's own runtime, before the session is made, in parentheses) and the
 // largest difference between the two outputs. The load average is printed
 // before and after.
 #include <unistd.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -60,6 +66,13 @@ long long peak_rss() {
   return 0;
 }
 
+// CPU time (user + system) of this process so far, all threads.
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -89,6 +102,7 @@ int child(const std::string& model, const std::string& input, int threads, int w
     runs = static_cast<int>(std::clamp(seconds / t, 10.0, 1000.0));
   }
   std::vector<double> times;
+  const double cpu0 = cpu_seconds();
   for (int i = 0; i < runs; ++i) {
     const auto t0 = clock::now();
     net->forward(in, out, ws.get(), strata::RunContext{});
@@ -97,7 +111,8 @@ int child(const std::string& model, const std::string& input, int threads, int w
   std::ofstream(out_file, std::ios::binary)
       .write(reinterpret_cast<const char*>(y.data()),
              static_cast<std::streamsize>(y.size() * sizeof(float)));
-  std::printf("%lld %lld %d", rss_before, peak_rss(), runs);
+  const double cpu = (cpu_seconds() - cpu0) / runs;
+  std::printf("%lld %lld %.9g %d", rss_before, peak_rss(), cpu, runs);
   for (double t : times)
     std::printf(" %.9g", t);
   std::printf("\n");
@@ -179,6 +194,7 @@ std::string shell_quote(const std::string& s) {
 
 struct Side {
   std::vector<double> seconds;
+  std::vector<double> cpu;  // CPU seconds per run, per round
   double rss_before = 0, peak = 0;
 };
 
@@ -251,8 +267,9 @@ int main(int argc, char** argv) try {
             shell_quote(self) + " --child " + shell_quote(model) + " " + shell_quote(input) + " " +
             std::to_string(threads) + " " + std::to_string(warmup) + " " + std::to_string(runs) +
             " " + std::to_string(seconds) + " " + shell_quote(tmp + ".strata")));
-        double before, peak;
-        s >> before >> peak >> runs;
+        double before, peak, cpu;
+        s >> before >> peak >> cpu >> runs;
+        row.strata.cpu.push_back(cpu);
         for (double t; s >> t;)
           row.strata.seconds.push_back(t);
         row.strata.rss_before = before;
@@ -265,6 +282,7 @@ int main(int argc, char** argv) try {
           row.ort.seconds.push_back(t);
         row.ort.rss_before = json_numbers(line, "rss_before").at(0);
         row.ort.peak = std::max(row.ort.peak, json_numbers(line, "peak_rss").at(0));
+        row.ort.cpu.push_back(json_numbers(line, "cpu_per_run").at(0));
         ort_version = json_string(line, "version");
       }
       const std::vector<float> a = read_floats(tmp + ".strata"), b = read_floats(tmp + ".ort");
@@ -289,13 +307,15 @@ int main(int argc, char** argv) try {
       "%s after)\n\n",
       ort_version.c_str(), rounds, load_before.c_str(), load_average().c_str());
   std::printf(
-      "| model | threads | strata | ONNX Runtime | ORT/strata | peak RSS strata | peak RSS "
-      "ORT (node alone) | max |diff| (max |y|) |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+      "| model | threads | strata | ONNX Runtime | ORT/strata | CPU per run: strata, ORT | CPU "
+      "ratio | peak RSS strata | peak RSS ORT (node alone) | max |diff| (max |y|) |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const Row& r : rows) {
     const double s = median(r.strata.seconds), o = median(r.ort.seconds);
-    std::printf("| %s | %d | %s | %s | %.2fx | %s | %s (%s) | %.2g (%.3g) |\n", r.model.c_str(),
-                r.threads, format_time(s).c_str(), format_time(o).c_str(), o / s,
+    const double cs = median(r.strata.cpu), co = median(r.ort.cpu);
+    std::printf("| %s | %d | %s | %s | %.2fx | %s, %s | %.2fx | %s | %s (%s) | %.2g (%.3g) |\n",
+                r.model.c_str(), r.threads, format_time(s).c_str(), format_time(o).c_str(), o / s,
+                format_time(cs).c_str(), format_time(co).c_str(), co / cs,
                 mb(r.strata.peak).c_str(), mb(r.ort.peak).c_str(), mb(r.ort.rss_before).c_str(),
                 r.max_diff, r.max_ref);
   }

@@ -4,7 +4,8 @@
 // The session has intraOpNumThreads THREADS, one inter-op thread and ONNX
 // Runtime's default graph optimizations. The input is a float32 .npy file
 // (C order); OUTPUT.bin receives the first output as raw float32, for the
-// comparison with strata's. Prints one JSON line: every run's seconds, the
+// comparison with strata's. Prints one JSON line: every run's seconds, the CPU
+// time per run (user + system, all threads, over the timed runs), the
 // resident memory before the session was made and the peak (maxRSS), bytes.
 //
 // ONNX Runtime is the npm package onnxruntime-node in $STRATA_ORT_DIR
@@ -47,15 +48,18 @@ function readNpy(file) {
   let result;
   for (let i = 0; i < warmup; ++i) result = await session.run(feeds);
   const seconds = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < runs; ++i) {
     const t0 = process.hrtime.bigint();
     result = await session.run(feeds);
     seconds.push(Number(process.hrtime.bigint() - t0) * 1e-9);
   }
+  const cpu = process.cpuUsage(cpu0);
   const y = result[session.outputNames[0]];
   fs.writeFileSync(outFile, Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
   console.log(JSON.stringify({
     seconds,
+    cpu_per_run: (cpu.user + cpu.system) * 1e-6 / runs,
     shape: Array.from(y.dims),
     rss_before: rssBefore,
     peak_rss: process.resourceUsage().maxRSS * 1024,
