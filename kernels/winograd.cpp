@@ -66,9 +66,11 @@ inline Vec padded_block(const float* xr, const Layout& l, int64_t j) {
 #ifdef __AVX512F__
   // A masked load: a vector composed in memory would stall the load
   // (no store forwarding from scalar stores).
+  // (An expanding load: lanes [lo, hi) take the values from xr + c + lo on,
+  // so no pointer before the row's start is formed.)
   const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kVec, l.w - c);
   const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-  return _mm512_maskz_loadu_ps(mask, xr + c);
+  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
 #endif
   float tmp[kVec];
   for (int64_t i = 0; i < kVec; ++i)
