@@ -1,5 +1,6 @@
 #include "kernels/conv.hpp"
 
+#include "kernels/depthwise_conv.hpp"
 #include "kernels/direct_conv.hpp"
 #include "kernels/winograd.hpp"
 
@@ -7,6 +8,11 @@ namespace strata::kernels {
 
 void convolution_forward(const ConvPlan& p, const float* x, const float* w, const float* bias,
                          float* y, ConvScratch& scratch) {
+  if (depthwise_applies(p.geo, p.groups, p.in_per_group, p.out_per_group)) {
+    // One channel per group: the depthwise kernel.
+    depthwise_convolution(p.geo, p.batch, p.in_channels, x, w, bias, y, scratch.padded);
+    return;
+  }
   if (winograd_applies(p.geo, p.groups)) {
     // 3×3, stride 1, rows of 24 or more: Winograd F(2×2, 3×3).
     scratch.winograd.u.resize(static_cast<size_t>(16 * p.in_channels * p.out_channels));

@@ -1,4 +1,5 @@
-// A convolution's forward, by whichever kernel suits its plan: Winograd
+// A convolution's forward, by whichever kernel suits its plan: the depthwise
+// kernel (kernels/depthwise_conv.hpp) for one channel per group, Winograd
 // F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with rows of 24 or more, the direct
 // kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
 // or more, im2col + GEMM (kernels/gemm_conv.hpp) for the rest. The choice
