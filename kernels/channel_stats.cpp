@@ -325,28 +325,41 @@ void plane_normalize(const float* xd, int64_t planes, int64_t channels, int64_t 
       begin = std::min(n, (u % chunks) * len);
       end = std::min(n, begin + len);
     };
-    parallel_for(planes, [&](int64_t p) { center[p] = first_mean(xd + p * n, n); });
-    parallel_for(units, [&](int64_t u) {
-      int64_t b, e;
-      range(u, b, e);
-      plane_centered_sums(xd + (u / chunks) * n + b, e - b, center[u / chunks], part_a[u],
-                          part_b[u]);
-    });
-    parallel_for(planes, [&](int64_t p) {
+    for (int64_t p = 0; p < planes; ++p)
+      center[p] = first_mean(xd + p * n, n);
+    auto stats = [&](int64_t p) {
       double s1 = 0, s2 = 0;
       for (int64_t k = 0; k < chunks; ++k) {
         s1 += part_a[p * chunks + k];
         s2 += part_b[p * chunks + k];
       }
       run_stats(xd + p * n, n, center[p], s1, s2, eps, mean[p], inv_std[p]);
-    });
-    parallel_for(units, [&](int64_t u) {
+    };
+    // A pipeline over the planes, each step split by chunk: the sums of
+    // plane 0; then plane p normalized in the sweep that sums plane p + 1
+    // (the same arithmetic as separate sweeps, one sweep fewer per plane).
+    parallel_for(chunks, [&](int64_t j) {
       int64_t b, e;
-      range(u, b, e);
-      const int64_t p = u / chunks;
-      normalize_run(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p], gamma[p % channels],
-                    beta[p % channels]);
+      range(j, b, e);
+      plane_centered_sums(xd + b, e - b, center[0], part_a[j], part_b[j]);
     });
+    for (int64_t p = 0; p < planes; ++p) {
+      stats(p);
+      const bool next = p + 1 < planes;
+      parallel_for(chunks, [&](int64_t j) {
+        int64_t b, e;
+        range(j, b, e);
+        if (next) {
+          const int64_t u = (p + 1) * chunks + j;
+          normalize_and_sum(xd + p * n + b, yd + p * n + b, mean[p], inv_std[p],
+                            gamma[p % channels], beta[p % channels], xd + (p + 1) * n + b,
+                            center[p + 1], e - b, part_a[u], part_b[u]);
+        } else {
+          normalize_run(xd + p * n + b, yd + p * n + b, e - b, mean[p], inv_std[p],
+                        gamma[p % channels], beta[p % channels]);
+        }
+      });
+    }
   }
 }
 
