@@ -113,6 +113,101 @@ void plane_centered_sums(const float* x, int64_t n, float c, double& s1, double&
       s1, s2);
 }
 
+// The lane sums of 16 vectors at once, by folding pairs: lane i of the
+// result is horizontal_sum(v[r(i)]) exactly (the same pairs added in the
+// same order), r reversing the 4 bits of i.
+inline Vec fold16(const Vec (&v)[16]) {
+  Vec r[8], s[4], t[2];
+  for (int i = 0; i < 8; ++i)
+    r[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
+                                   20, 21, 22, 23) +
+           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
+                                   27, 28, 29, 30, 31);
+  for (int i = 0; i < 4; ++i)
+    s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11,
+                                   24, 25, 26, 27) +
+           __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14,
+                                   15, 28, 29, 30, 31);
+  for (int i = 0; i < 2; ++i)
+    t[i] = __builtin_shufflevector(s[2 * i], s[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25,
+                                   12, 13, 28, 29) +
+           __builtin_shufflevector(s[2 * i], s[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26,
+                                   27, 14, 15, 30, 31);
+  return __builtin_shufflevector(t[0], t[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14,
+                                 30) +
+         __builtin_shufflevector(t[0], t[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15,
+                                 31);
+}
+
+// first_mean and plane_centered_sums of 16 planes of n = 16 or 64 values (a
+// plane then is one block of at most four vectors) at once: the same vector
+// sums as those functions, their horizontal sums folded 16 at a time. For
+// such planes the per-plane reductions, not the data, were the cost.
+void tiny_stats16(const float* x, int64_t n, float* c, double* s1, double* s2) {
+  auto block = [n](const float* xp, auto f) {
+    return n == 64 ? (f(load(xp)) + f(load(xp + kWidth))) +
+                         (f(load(xp + 2 * kWidth)) + f(load(xp + 3 * kWidth)))
+                   : f(load(xp));
+  };
+  Vec v[16];
+  for (int p = 0; p < 16; ++p)
+    v[p] = block(x + p * n, [](Vec a) { return a; });
+  float lanes[kWidth];
+  plane_sums::store(lanes, fold16(v));
+  for (int i = 0; i < 16; ++i) {
+    const int p = ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3);
+    c[p] = static_cast<float>(static_cast<double>(lanes[i]) / static_cast<double>(n));
+  }
+  Vec g[16];
+  for (int p = 0; p < 16; ++p) {
+    const float cp = c[p];
+    v[p] = block(x + p * n, [cp](Vec a) { return a - cp; });
+    g[p] = block(x + p * n, [cp](Vec a) {
+      const Vec d = a - cp;
+      return d * d;
+    });
+  }
+  float glanes[kWidth];
+  plane_sums::store(lanes, fold16(v));
+  plane_sums::store(glanes, fold16(g));
+  for (int i = 0; i < 16; ++i) {
+    const int p = ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3);
+    s1[p] = lanes[i];
+    s2[p] = glanes[i];
+  }
+}
+
+// plane_grad_sums of 16 planes of n = 16 or 64 values at once (as
+// tiny_stats16).
+void tiny_grad_sums16(const float* x, const float* dy, int64_t n, const double* mean,
+                      const float* inv_std, double* sum_dy, double* sum_dy_xhat) {
+  Vec f[16], g[16];
+  for (int p = 0; p < 16; ++p) {
+    const float* xp = x + p * n;
+    const float* dp = dy + p * n;
+    const Xhat h(mean[p], inv_std[p]);
+    if (n == 64) {
+      const Vec d0 = load(dp), d1 = load(dp + kWidth), d2 = load(dp + 2 * kWidth),
+                d3 = load(dp + 3 * kWidth);
+      f[p] = (d0 + d1) + (d2 + d3);
+      g[p] = (d0 * h(load(xp)) + d1 * h(load(xp + kWidth))) +
+             (d2 * h(load(xp + 2 * kWidth)) + d3 * h(load(xp + 3 * kWidth)));
+    } else {
+      const Vec d0 = load(dp);
+      f[p] = d0;
+      g[p] = d0 * h(load(xp));
+    }
+  }
+  float fl[kWidth], gl[kWidth];
+  plane_sums::store(fl, fold16(f));
+  plane_sums::store(gl, fold16(g));
+  for (int i = 0; i < 16; ++i) {
+    const int p = ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3);
+    sum_dy[p] = fl[i];
+    sum_dy_xhat[p] = gl[i];
+  }
+}
+
 // normalize_run on plane xc while plane_centered_sums sums plane xn about
 // cn, in one loop: the next plane's loads overlap this one's stores (two
 // separate sweeps run at about a copy's speed each). The same arithmetic as
@@ -302,9 +397,13 @@ void plane_normalize(const float* xd, int64_t planes, int64_t channels, int64_t 
       const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
       float c[kMaxGroup];
       double s1[kMaxGroup], s2[kMaxGroup];
-      for (int64_t p = p0; p < p1; ++p)
+      int64_t p = p0;
+      if (n == 16 || n == 64)
+        for (; p + 16 <= p1; p += 16)
+          tiny_stats16(xd + p * n, n, c + (p - p0), s1 + (p - p0), s2 + (p - p0));
+      for (; p < p1; ++p)
         c[p - p0] = first_mean(xd + p * n, n);
-      for (int64_t p = p0; p < p1; ++p)
+      for (p = p0 + (n == 16 || n == 64 ? (p1 - p0) / 16 * 16 : 0); p < p1; ++p)
         plane_centered_sums(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0]);
       for (int64_t p = p0; p < p1; ++p)
         run_stats(xd + p * n, n, c[p - p0], s1[p - p0], s2[p - p0], eps, mean[p], inv_std[p]);
@@ -401,7 +500,12 @@ void plane_normalize_grad(const float* xd, const float* dyd, int64_t planes, int
     const int64_t group = group_of(n);
     parallel_for(ceil_div(planes, group), [&](int64_t k) {
       const int64_t p0 = k * group, p1 = std::min(planes, p0 + group);
-      for (int64_t p = p0; p < p1; ++p)
+      int64_t p = p0;
+      if (n == 16 || n == 64)
+        for (; p + 16 <= p1; p += 16)
+          tiny_grad_sums16(xd + p * n, dyd + p * n, n, mean + p, inv_std + p, sum_dy + p,
+                           sum_dy_xhat + p);
+      for (; p < p1; ++p)
         plane_grad_sums(xd + p * n, dyd + p * n, n, Xhat(mean[p], inv_std[p]), sum_dy[p],
                         sum_dy_xhat[p]);
       if (dxd)
