@@ -26,7 +26,7 @@ FUZZ_SECONDS ?= 60
 # Builds for the checks: no examples, and -g so that reports name source lines.
 CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_EXAMPLES=OFF
 
-.PHONY: ort deps fuzz-deps configure build run test test-sanitize test-tsan fuzz bench install \
+.PHONY: ort deps fuzz-deps configure build run test test-sanitize test-tsan fuzz bench bench-ort install \
         clean format
 
 # Installs with apt-get whatever of the given packages is missing (needs root).
@@ -96,6 +96,17 @@ bench: deps
 	cmake -S . -B $(BUILD)-bench -DSTRATA_BUILD_BENCH=ON -DSTRATA_BUILD_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-bench -j $(JOBS) --target bench_all
 	./$(BUILD)-bench/bench/bench_all
+
+# Imported ONNX models in strata against ONNX Runtime (bench/ort/): the
+# models are exported by PyTorch into the build folder, then ort_compare times
+# both sides on 1 and 2 threads (ORT_COMPARE_FLAGS, e.g. --rounds=5).
+ORT_COMPARE_FLAGS ?=
+bench-ort: deps ort
+	cmake -S . -B $(BUILD)-bench -DSTRATA_BUILD_BENCH=ON -DSTRATA_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-bench -j $(JOBS) --target ort_compare
+	/usr/bin/python3 bench/ort/make_models.py $(BUILD)-bench/ort_models >/dev/null 2>&1 || \
+	  /usr/bin/python3 bench/ort/make_models.py $(BUILD)-bench/ort_models
+	STRATA_ORT_DIR=$(ORT_DIR) ./$(BUILD)-bench/bench/ort_compare --models=$(BUILD)-bench/ort_models $(ORT_COMPARE_FLAGS)
 
 install: build
 	cmake --install $(BUILD)

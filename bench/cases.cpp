@@ -130,6 +130,13 @@ std::vector<CaseSpec> all_cases() {
   for (int64_t k : {3, 1})
     for (Pass pass : {Pass::Forward, Pass::ForwardBackward})
       cases.push_back({Op::Convolution, pass, {32, 16, 32, 32}, 32, k});
+  // The style-transfer net's 3×3 convolutions at 1×3×256×256 (bench/ort): the
+  // residual blocks' (16 → 16 channels at 128×128) and the one after the
+  // upsampling (16 → 8 at 256×256).
+  for (Pass pass : {Pass::Forward, Pass::ForwardBackward}) {
+    cases.push_back({Op::Convolution, pass, {1, 16, 128, 128}, 16, 3});
+    cases.push_back({Op::Convolution, pass, {1, 16, 256, 256}, 8, 3});
+  }
   // Upsampling by 2 (PyTorch's ConvTranspose2d(32, 16, 3, stride=2,
   // padding=1, output_padding=1)), and at stride 1.
   for (int64_t stride : {2, 1})

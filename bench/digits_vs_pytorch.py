@@ -127,6 +127,7 @@ def main():
     train = load_digits(os.path.join(args.data, "digits_train.csv"))
     test = load_digits(os.path.join(args.data, "digits_test.csv"))
     runs = {"strata": [], "pytorch": []}
+    load_before = os.getloadavg()[0]
     for r in range(args.repeats):
         # Alternate the two (and which goes first), so that the machine's load
         # falls on both alike.
@@ -138,7 +139,8 @@ def main():
     print(f"digits net (main job), {args.rounds} rounds of {len(train[0])} examples, batch "
           f"{args.batch_size}, SGD {args.learning_rate} cosine, momentum {args.momentum}, "
           f"L2 {args.l2}, {args.threads} thread{'' if args.threads == 1 else 's'}, median of "
-          f"{args.repeats} runs (torch {torch.__version__})")
+          f"{args.repeats} runs (torch {torch.__version__}); load average {load_before:.2f} "
+          f"before, {os.getloadavg()[0]:.2f} after")
     median = {}
     for side, results in runs.items():
         eps = statistics.median(r["examples_per_second"] for r in results)

@@ -32,23 +32,33 @@ class Collector : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs)
-      if (!r.error_occurred && r.iterations > 0 && r.run_type == Run::RT_Iteration)
+      if (!r.error_occurred && r.iterations > 0 && r.run_type == Run::RT_Iteration) {
         seconds_[r.run_name.function_name].push_back(r.real_accumulated_time /
                                                      static_cast<double>(r.iterations));
+        cpu_[r.run_name.function_name].push_back(r.cpu_accumulated_time /
+                                                 static_cast<double>(r.iterations));
+      }
   }
 
   // The median over all runs (rounds and repetitions), or 0 when the
   // benchmark did not run.
-  double seconds(const std::string& name) const {
-    auto it = seconds_.find(name);
-    if (it == seconds_.end()) return 0;
+  double seconds(const std::string& name) const { return median_of(seconds_, name); }
+  // The same for the CPU time of the thread that runs the benchmark (on one
+  // thread, all of it: unlike the wall clock, not inflated by time spent
+  // descheduled on a busy machine).
+  double cpu_seconds(const std::string& name) const { return median_of(cpu_, name); }
+
+ private:
+  static double median_of(const std::map<std::string, std::vector<double>>& m,
+                          const std::string& name) {
+    auto it = m.find(name);
+    if (it == m.end()) return 0;
     std::vector<double> v = it->second;
     std::sort(v.begin(), v.end());
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   }
 
- private:
-  std::map<std::string, std::vector<double>> seconds_;
+  std::map<std::string, std::vector<double>> seconds_, cpu_;
 };
 
 std::string format_time(double s) {
@@ -96,8 +106,12 @@ void print_summary(const Collector& c, int threads, int rounds, const std::strin
                   8.0 * static_cast<double>(e) / s / 1e9);
   }
   std::printf("\n\n");
-  std::printf("| case | strata | libtorch | libtorch/strata | strata throughput | of probe |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  // On one thread, also the ratio of CPU times (the fairer figure on a busy
+  // machine; on more threads the main thread's CPU time is not the whole).
+  const bool cpu = threads == 1;
+  std::printf("| case | strata | libtorch | libtorch/strata | strata throughput | of probe |%s\n",
+              cpu ? " libtorch/strata, CPU time |" : "");
+  std::printf("|---|---:|---:|---:|---:|---:|%s\n", cpu ? "---:|" : "");
   for (const auto& k : bench::all_cases()) {
     const std::string name = k.name();
     const double s = c.seconds(name + "/strata");
@@ -121,8 +135,11 @@ void print_summary(const Collector& c, int threads, int rounds, const std::strin
     } else if (k.op == bench::Op::DigitsStep) {
       std::snprintf(rate, sizeof rate, "%.0f examples/s", static_cast<double>(k.input[0]) / s);
     }
-    std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(), format_time(s).c_str(),
-                format_time(t).c_str(), ratio, rate, fraction);
+    char cpu_ratio[32] = " — |";
+    const double sc = c.cpu_seconds(name + "/strata"), tc = c.cpu_seconds(name + "/libtorch");
+    if (sc > 0 && tc > 0) std::snprintf(cpu_ratio, sizeof cpu_ratio, " %.2fx |", tc / sc);
+    std::printf("| %s | %s | %s | %s | %s | %s |%s\n", name.c_str(), format_time(s).c_str(),
+                format_time(t).c_str(), ratio, rate, fraction, cpu ? cpu_ratio : "");
   }
   std::fflush(stdout);
 }

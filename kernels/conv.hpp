@@ -1,4 +1,6 @@
-// A convolution's forward, by whichever kernel suits its plan: the direct
+// A convolution's forward, by whichever kernel suits its plan: the depthwise
+// kernel (kernels/depthwise_conv.hpp) for one channel per group, Winograd
+// F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with rows of 24 or more, the direct
 // kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
 // or more, im2col + GEMM (kernels/gemm_conv.hpp) for the rest. The choice
 // depends on the sizes alone, so results do too. ConvolutionLayer's forward
@@ -15,5 +17,11 @@ namespace strata::kernels {
 // nothing.
 void convolution_forward(const ConvPlan& p, const float* x, const float* w, const float* bias,
                          float* y, ConvScratch& scratch);
+
+// dw = the Weights gradient for input x and output gradient dy: Winograd
+// where the forward uses it and rows are kWinogradMinGradRow or more, else
+// im2col + GEMM.
+void convolution_weights_grad(const ConvPlan& p, const float* x, const float* dy, float* dw,
+                              ConvScratch& scratch);
 
 }  // namespace strata::kernels

@@ -52,6 +52,10 @@ class Columns {
         break;
       }
       case ConvPlan::Method::Mapped: {
+        if (p0 == 0 && cols == p_.positions && row_columns_apply(g)) {
+          row_columns(x, p_.in_per_group, g, col, ld);
+          break;
+        }
         float* xz = thread_buffer(work_.padded);
         xz[0] = 0.0f;
         std::copy_n(x, p_.in_per_group * g.in_size(), xz + 1);

@@ -16,6 +16,7 @@
 
 #include "kernels/common.hpp"
 #include "kernels/im2col.hpp"
+#include "kernels/winograd.hpp"
 #include "layers/spatial.hpp"
 
 namespace strata::kernels {
@@ -78,6 +79,7 @@ struct ConvScratch {
   std::vector<float> dw_partial;  // per chunk of examples: a Weights gradient
   std::vector<float> packed;      // Weights repacked for the direct kernel
   std::vector<float> packed_t;    // flipped and transposed, for the input gradient
+  WinogradScratch winograd;       // 3×3 stride 1 (forward and input gradient)
 };
 
 // y = the convolution of x (bias null: none).

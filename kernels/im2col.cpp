@@ -1,5 +1,9 @@
 #include "kernels/im2col.hpp"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <type_traits>
 
@@ -135,6 +139,79 @@ void gather_columns(const ColumnMap& map, int64_t rows, int64_t positions, const
     for (int64_t p = 0; p < positions; ++p)
       dst[p] = xz[idx[p] + 1];
   }
+}
+
+namespace {
+
+// The 16 values from column c of input row xr (w values), zero outside.
+inline plane_sums::Vec row_block(const float* xr, int64_t w, int64_t c) {
+  using plane_sums::kWidth;
+  if (c >= 0 && c + kWidth <= w) return plane_sums::load(xr + c);
+  if (c + kWidth <= 0 || c >= w) return plane_sums::Vec{};
+#ifdef __AVX512F__
+  // An expanding masked load (a vector composed in memory would stall).
+  const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kWidth, w - c);
+  const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
+  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
+#endif
+  float tmp[kWidth];
+  for (int64_t i = 0; i < kWidth; ++i)
+    tmp[i] = c + i >= 0 && c + i < w ? xr[c + i] : 0.0f;
+  return plane_sums::load(tmp);
+}
+
+}  // namespace
+
+bool row_columns_apply(const WindowGeometry& g) {
+  return g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.stride[1] == 2 &&
+         g.stride[2] == 2 && g.dilation[1] == 1 && g.dilation[2] == 1;
+}
+
+void row_columns(const float* x, int64_t channels, const WindowGeometry& g, float* col,
+                 int64_t ld) {
+  using plane_sums::kWidth;
+  using plane_sums::Vec;
+  const int64_t h = g.in[1], w = g.in[2], oh = g.out[1], ow = g.out[2];
+  const int64_t kh = g.kernel[1], kw = g.kernel[2], bh = g.before[1], bw = g.before[2];
+  const int64_t s = g.stride[1];
+  int64_t r = 0;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t b = 0; b < kw; ++b, ++r) {
+        float* dst = col + r * ld;
+        for (int64_t i = 0; i < oh; ++i) {
+          float* out = dst + i * ow;
+          const int64_t ir = s * i + a - bh;
+          if (ir < 0 || ir >= h) {
+            std::fill_n(out, ow, 0.0f);
+            continue;
+          }
+          const float* xr = x + (c * h + ir) * w;
+          for (int64_t j = 0; j < ow; j += kWidth) {
+            // Input columns s·j + b − bw + s·lane.
+            const int64_t c0 = s * j + b - bw;
+            Vec v;
+            if (s == 1) {
+              v = row_block(xr, w, c0);
+            } else {
+              const Vec lo = row_block(xr, w, c0), hi = row_block(xr, w, c0 + kWidth);
+              v = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                          28, 30);
+            }
+            if (j + kWidth <= ow) {
+              plane_sums::store(out + j, v);
+            } else {
+#ifdef __AVX512F__
+              _mm512_mask_storeu_ps(out + j, static_cast<__mmask16>((1u << (ow - j)) - 1), v);
+#else
+              float tmp[kWidth];
+              plane_sums::store(tmp, v);
+              std::copy_n(tmp, ow - j, out + j);
+#endif
+            }
+          }
+        }
+      }
 }
 
 void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, const float* col,

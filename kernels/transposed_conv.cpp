@@ -6,6 +6,7 @@
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "kernels/direct_conv.hpp"
+#include "kernels/winograd.hpp"
 
 namespace strata::kernels {
 
@@ -132,6 +133,15 @@ void transposed_convolution(const TransposedConvGeometry& t, const float* x, con
   const ConvPlan p =
       plan_convolution(t.convolution(), t.batch, t.out_channels, t.in_channels, t.groups);
   if (const auto flipped = flipped_geometry(p)) {
+    if (winograd_applies(*flipped, p.groups)) {
+      // The flipped convolution by Winograd F(2×2, 3×3), from the
+      // out_channels of p to its in_channels.
+      scratch.winograd.u.resize(static_cast<size_t>(16 * p.in_channels * p.out_channels));
+      winograd_filter(w, p.out_channels, p.in_channels, true, scratch.winograd.u.data());
+      winograd_convolution(*flipped, p.batch, x, p.out_channels, scratch.winograd.u.data(),
+                           p.in_channels, bias, y, scratch.winograd);
+      return;
+    }
     if (direct_applies(p)) {
       by_direct(p, *flipped, x, w, bias, y, scratch);
       return;

@@ -22,7 +22,7 @@ void transposed_conv_input_grad(const TransposedConvGeometry& t, const float* dy
 
 void transposed_conv_weights_grad(const TransposedConvGeometry& t, const float* x, const float* dy,
                                   float* dw, ConvScratch& scratch) {
-  gemm_conv_weights_grad(adjoint_plan(t), dy, x, dw, scratch);
+  convolution_weights_grad(adjoint_plan(t), dy, x, dw, scratch);
 }
 
 void transposed_conv_bias_grad(const TransposedConvGeometry& t, const float* dy, float* db) {

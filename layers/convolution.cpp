@@ -220,7 +220,7 @@ void ConvolutionLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Work
   }
   if (dw) {
     dw->resize(weights.shape());
-    kernels::gemm_conv_weights_grad(p, x.data(), dy.data(), dw->data(), work);
+    kernels::convolution_weights_grad(p, x.data(), dy.data(), dw->data(), work);
   }
   if (db) {
     db->resize({p.out_channels});

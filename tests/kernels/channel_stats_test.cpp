@@ -95,6 +95,52 @@ TEST_CASE("channel_stats: per-plane normalization and its gradient match the def
     }
 }
 
+TEST_CASE("channel_stats: planes of 16 and 64 values, 16 at a time, match the definitions") {
+  // 40 planes: two blocks of 16 planes summed together, and 8 one by one.
+  for (int64_t n : {16, 64})
+    for (float offset : {0.0f, 3000.0f}) {
+      CAPTURE(n);
+      CAPTURE(offset);
+      const int64_t batch = 8, channels = 5, planes = batch * channels;
+      const auto x = values(planes * n, 5, offset);
+      const auto gamma = values(channels, 6), beta = values(channels, 7);
+      const double eps = 1e-3;
+      std::vector<double> mean(planes);
+      std::vector<float> inv_std(planes), y(x.size());
+      StatsScratch scratch;
+      plane_normalize(x.data(), planes, channels, n, eps, gamma.data(), beta.data(), mean.data(),
+                      inv_std.data(), y.data(), scratch);
+      const auto dy = values(planes * n, 8);
+      std::vector<double> sum_dy(planes), sum_dy_xhat(planes);
+      std::vector<float> dx(x.size());
+      plane_normalize_grad(x.data(), dy.data(), planes, channels, n, mean.data(), inv_std.data(),
+                           gamma.data(), sum_dy.data(), sum_dy_xhat.data(), dx.data(), scratch);
+      for (int64_t p = 0; p < planes; ++p) {
+        const float* xp = x.data() + p * n;
+        const Moments m = naive_moments({xp}, n);
+        const double is = 1 / std::sqrt(m.var + eps);
+        REQUIRE(close(mean[p], m.mean, 1e-7));
+        REQUIRE(close(inv_std[p], is, 1e-5));
+        const int64_t c = p % channels;
+        double s = 0, sx = 0, size = 1;
+        for (int64_t i = 0; i < n; ++i) {
+          const double xhat = (xp[i] - m.mean) * is;
+          REQUIRE(close(y[p * n + i], gamma[c] * xhat + beta[c], 1e-4));
+          s += dy[p * n + i];
+          sx += dy[p * n + i] * xhat;
+          size += std::abs(dy[p * n + i]) * (1 + std::abs(xhat));
+        }
+        REQUIRE(std::abs(sum_dy[p] - s) <= 1e-6 * size);
+        REQUIRE(std::abs(sum_dy_xhat[p] - sx) <= 1e-6 * size);
+        for (int64_t i = 0; i < n; ++i) {
+          const double xhat = (xp[i] - m.mean) * is;
+          const double want = gamma[c] * is * (dy[p * n + i] - s / n - xhat * sx / n);
+          REQUIRE(close(dx[p * n + i], want, 1e-4 * (1 + is)));
+        }
+      }
+    }
+}
+
 TEST_CASE("channel_stats: per-channel moments and gradient sums over the batch") {
   for (int64_t n : kSizes)
     for (float offset : {0.0f, -5000.0f}) {

@@ -138,3 +138,35 @@ TEST_CASE("im2col: col2im, scatter and the padded path add columns back where th
     }
   }
 }
+
+TEST_CASE("im2col: stride-1 and stride-2 columns read from the rows equal the index map's") {
+  // 3×3 with padding 1 (a ResNet stem), 2×2 without, uneven padding, odd
+  // sizes, output rows of more than a vector (a partial last vector).
+  const WindowGeometry cases[] = {
+      make_geometry({1, 32, 32}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+      make_geometry({1, 9, 11}, {1, 2, 2}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      make_geometry({1, 7, 45}, {1, 3, 4}, {1, 2, 2}, {1, 1, 1}, {0, 2, 0}, {0, 1, 3}),
+      make_geometry({1, 5, 5}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      // Stride 1: small images (the ResNet block's 8×8), rows of more than
+      // a vector, uneven padding, padding past the kernel's reach.
+      make_geometry({1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+      make_geometry({1, 4, 21}, {1, 2, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 0}, {0, 0, 2}),
+      make_geometry({1, 3, 5}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 3, 2}, {0, 1, 3}),
+      make_geometry({1, 10, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+      make_geometry({1, 18, 18}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}),
+  };
+  for (const WindowGeometry& g : cases) {
+    CAPTURE(g.in[2]);
+    REQUIRE(row_columns_apply(g) == (g.stride[1] == 2));
+    const int64_t channels = 3, rows = channels * g.kernel_size(), positions = g.out_size();
+    const auto x = random_floats(channels * g.in_size(), 5);
+    std::vector<float> xz(x.size() + 1, 0.0f);
+    std::copy(x.begin(), x.end(), xz.begin() + 1);
+    ColumnMap map;
+    build_map(map, g, channels);
+    std::vector<float> want(static_cast<size_t>(rows * positions), 7.0f), got = want;
+    gather_columns(map, rows, positions, xz.data(), want.data(), positions);
+    row_columns(x.data(), channels, g, got.data(), positions);
+    CHECK(want == got);
+  }
+}
