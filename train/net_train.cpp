@@ -429,6 +429,12 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
         trained_examples += count;
         result.next =
             start + count < n ? TrainPosition{round, batch_index + 1} : TrainPosition{round + 1, 0};
+        // What this round has trained so far, for a stop at any point (a
+        // request, or another process gone); empty once the round is whole.
+        result.partial =
+            start + count < n
+                ? PartialRound{loss_sum, examples, seconds_before + seconds_since(round_start)}
+                : PartialRound{};
         observers.batch_ended({.round = round,
                                .rounds = options.rounds,
                                .batch = batch_index,
@@ -451,8 +457,8 @@ TrainResult NetTrain(Layer& net, const Dataset& all_data, const TrainOptions& op
       training_seconds += seconds;
       if (result.stopped && result.next.round == round) {
         // Stopped in the middle: the round is not complete, and has no record
-        // until a resumed training completes it.
-        result.partial = {loss_sum, examples, seconds_before + seconds};
+        // until a resumed training completes it (its part is in result.partial).
+        result.partial.seconds = seconds_before + seconds;
         break;
       }
       record.seconds = seconds_before + seconds;

@@ -19,7 +19,11 @@ bool all_finite(const Tensor& t) {
 }
 
 [[noreturn]] void throw_loss_error(double loss) {
-  throw Error("the loss is " + std::to_string(loss) +
+  // Spelled out: printf would give "-nan" for a NaN with its sign bit set.
+  throw Error(std::string("the loss is ") +
+              (std::isnan(loss) ? "nan"
+               : loss > 0       ? "inf"
+                                : "-inf") +
               "; training stopped, the net keeps its arrays from before this batch");
 }
 
@@ -71,12 +75,6 @@ double TrainingStep::gradients(const Tensor& inputs, const Tensor& targets, cons
   Tensor* out[] = {&output_};
   net_.forward(in, out, workspace_.get(), ctx);
   const double loss = compute_loss(loss_, output_, targets, scores_, &output_grad_, mean_over);
-  if (!std::isfinite(loss))
-    throw Error(std::string("the loss is ") +
-                (std::isnan(loss) ? "nan"
-                 : loss > 0       ? "inf"
-                                  : "-inf") +
-                "; training stopped, the net keeps its arrays from before this batch");
   const Tensor* outs[] = {&output_};
   const Tensor* gouts[] = {&output_grad_};
   Tensor* gins[] = {nullptr};

@@ -1,7 +1,8 @@
 # NaN and infinity are never silent (issue 18): apply writes them to .npy
 # with a warning naming the input file and the first example, and refuses
-# JSON (which cannot hold them) with the same words; evaluate warns that its
-# loss counts them. Examples count from 1, as in the other messages.
+# JSON (which cannot hold them) with the same words; evaluate refuses NaN
+# data and warns when the net's outputs are not finite. Examples count from
+# 1, as in the other messages.
 source "$(dirname "$0")/lib.sh"
 CLI=$DATA/cli
 mkdir o
@@ -35,10 +36,15 @@ JSON
 fails apply overflow.json "$CLI/x_2x3.json"
 err_has "strata: $CLI/x_2x3.json: example 1 of 2 gives NaN or infinity in the output \"Output\" (2 examples in all), which JSON cannot hold"
 
-# evaluate: the loss is NaN, and a warning says why.
+# evaluate: NaN in the data is refused at load (naming the element), as is
+# an --input-scale that makes inputs infinite; a net whose output overflows
+# gives an infinite loss, and a warning says why.
 printf '{"shape": [3], "data": [0, 1, 2]}' >targets.json
-ok evaluate iris.json --data nan.npy --targets targets.json
-err_has "warning: nan.npy: example 2 of 3 gives NaN or infinity in the net's output; the loss and accuracy count them"
-out_has "loss      nan"
-ok evaluate iris.json --data "$DATA/iris.csv" --input-scale 1e38
-err_has "warning: $DATA/iris.csv: example 1 of 150 gives NaN or infinity in the net's output (" "examples in all); the loss and accuracy count them"
+fails evaluate iris.json --data nan.npy --targets targets.json
+err_has "strata: nan.npy: inputs[1, 0] (example 2) is nan; the data must be finite"
+fails evaluate iris.json --data "$DATA/iris.csv" --input-scale 1e38
+err_has "strata: --input-scale 1e+38: $DATA/iris.csv: example 1, column 1 is 5.1, which this scale makes inf"
+printf '{"shape": [2, 1], "data": [0, 1]}' >targets_2x1.json
+ok evaluate overflow.json --data "$CLI/x_2x3.json" --targets targets_2x1.json
+err_has "warning: $CLI/x_2x3.json: example 1 of 2 gives NaN or infinity in the net's output (2 examples in all); the loss and accuracy count them"
+out_has "loss      inf"

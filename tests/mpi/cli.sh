@@ -54,7 +54,8 @@ mpi 2 train "$NET" "${ARGS[@]}" --rounds 2 -o lines.json
 # position FILE: the round a checkpoint resumes at.
 position() {
   local round
-  round=$(sed -n 's/.*"position":{"batch":\([0-9]*\),"round":\([0-9]*\)}.*/\2/p' "$1")
+  # (A position in the middle of a round holds what that round had trained.)
+  round=$(sed -n 's/.*"position":{"batch":[0-9]*,\("partial":{[^}]*},\)\{0,1\}"round":\([0-9]*\)}.*/\2/p' "$1")
   [[ -n $round ]] || fail "$1 has no position"
   echo "$round"
 }
