@@ -62,6 +62,7 @@ void run_stats(const float* x, int64_t n, float c, double s1, double s2, double 
 // core's load rate rather than its add latency) and one load per input
 // value. As plane_sums: blocks of kBlock values in float lanes, the blocks in
 // double; the order depends on n alone.
+using plane_sums::fold16;
 using plane_sums::kBlock;
 using plane_sums::kWidth;
 using plane_sums::load;
@@ -111,32 +112,6 @@ void plane_centered_sums(const float* x, int64_t n, float c, double& s1, double&
         return d * d;
       },
       s1, s2);
-}
-
-// The lane sums of 16 vectors at once, by folding pairs: lane i of the
-// result is horizontal_sum(v[r(i)]) exactly (the same pairs added in the
-// same order), r reversing the 4 bits of i.
-inline Vec fold16(const Vec (&v)[16]) {
-  Vec r[8], s[4], t[2];
-  for (int i = 0; i < 8; ++i)
-    r[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
-                                   20, 21, 22, 23) +
-           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
-                                   27, 28, 29, 30, 31);
-  for (int i = 0; i < 4; ++i)
-    s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11,
-                                   24, 25, 26, 27) +
-           __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14,
-                                   15, 28, 29, 30, 31);
-  for (int i = 0; i < 2; ++i)
-    t[i] = __builtin_shufflevector(s[2 * i], s[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25,
-                                   12, 13, 28, 29) +
-           __builtin_shufflevector(s[2 * i], s[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26,
-                                   27, 14, 15, 30, 31);
-  return __builtin_shufflevector(t[0], t[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14,
-                                 30) +
-         __builtin_shufflevector(t[0], t[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15,
-                                 31);
 }
 
 // first_mean and plane_centered_sums of 16 planes of n = 16 or 64 values (a

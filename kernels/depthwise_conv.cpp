@@ -12,35 +12,13 @@ namespace strata::kernels {
 
 namespace {
 
+using plane_sums::even;
 using plane_sums::load;
+using plane_sums::odd;
+using plane_sums::padded_block;
 using plane_sums::store;
 using plane_sums::Vec;
 constexpr int64_t kVec = plane_sums::kWidth;
-
-inline Vec even(Vec a, Vec b) {
-  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-}
-inline Vec odd(Vec a, Vec b) {
-  return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-}
-
-// The 16 values of a zero-padded row from column j (column j − bw of the
-// input row xr of w values).
-inline Vec padded_block(const float* xr, int64_t w, int64_t bw, int64_t j) {
-  const int64_t c = j - bw;
-  if (c >= 0 && c + kVec <= w) return load(xr + c);
-  if (c + kVec <= 0 || c >= w) return Vec{};
-#ifdef __AVX512F__
-  // An expanding masked load (a vector composed in memory would stall).
-  const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kVec, w - c);
-  const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
-#endif
-  float tmp[kVec];
-  for (int64_t i = 0; i < kVec; ++i)
-    tmp[i] = c + i >= 0 && c + i < w ? xr[c + i] : 0.0f;
-  return load(tmp);
-}
 
 // The padded plane's geometry: hp rows of wp values, wide enough for whole
 // vectors of outputs (stride 1: ow rounded up, plus the kernel's reach;

@@ -14,6 +14,10 @@
 #include <cstdint>
 #include <cstring>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 namespace strata::plane_sums {
 
 using Vec = float __attribute__((vector_size(64)));
@@ -153,6 +157,60 @@ inline bool variance_from_sums(float c, double s1, double s2, double count, doub
   if (var * 64 >= m2) return true;
   if (var < 0) var = 0;  // rounding; a NaN stays NaN
   return var != var;     // a NaN: no second pass will help
+}
+
+// ---- Vector helpers the kernels share
+
+// The lane sums of 16 vectors at once, by folding pairs: lane i of the
+// result is horizontal_sum(v[r(i)]) exactly (the same pairs added in the
+// same order), r reversing the 4 bits of i.
+inline Vec fold16(const Vec (&v)[16]) {
+  Vec r[8], s[4], t[2];
+  for (int i = 0; i < 8; ++i)
+    r[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
+                                   20, 21, 22, 23) +
+           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
+                                   27, 28, 29, 30, 31);
+  for (int i = 0; i < 4; ++i)
+    s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11,
+                                   24, 25, 26, 27) +
+           __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14,
+                                   15, 28, 29, 30, 31);
+  for (int i = 0; i < 2; ++i)
+    t[i] = __builtin_shufflevector(s[2 * i], s[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25,
+                                   12, 13, 28, 29) +
+           __builtin_shufflevector(s[2 * i], s[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26,
+                                   27, 14, 15, 30, 31);
+  return __builtin_shufflevector(t[0], t[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14,
+                                 30) +
+         __builtin_shufflevector(t[0], t[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15,
+                                 31);
+}
+
+// The even and the odd lanes of the 32 values a, b (a stride-2 row split in two).
+inline Vec even(Vec a, Vec b) {
+  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+inline Vec odd(Vec a, Vec b) {
+  return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+}
+
+// The 16 values of a zero-padded row from column j (column j − bw of the
+// input row xr of w values).
+inline Vec padded_block(const float* xr, int64_t w, int64_t bw, int64_t j) {
+  const int64_t c = j - bw;
+  if (c >= 0 && c + kWidth <= w) return load(xr + c);
+  if (c + kWidth <= 0 || c >= w) return Vec{};
+#ifdef __AVX512F__
+  // An expanding masked load (a vector composed in memory would stall).
+  const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kWidth, w - c);
+  const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
+  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
+#endif
+  float tmp[kWidth];
+  for (int64_t i = 0; i < kWidth; ++i)
+    tmp[i] = c + i >= 0 && c + i < w ? xr[c + i] : 0.0f;
+  return load(tmp);
 }
 
 }  // namespace strata::plane_sums

@@ -12,7 +12,10 @@ namespace strata::kernels {
 
 namespace {
 
+using plane_sums::even;
+using plane_sums::fold16;
 using plane_sums::load;
+using plane_sums::odd;
 using plane_sums::store;
 using plane_sums::Vec;
 constexpr int64_t kVec = plane_sums::kWidth;
@@ -43,12 +46,6 @@ Layout layout(const WindowGeometry& g, int64_t tiles) {
   return l;
 }
 
-inline Vec even(Vec a, Vec b) {
-  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-}
-inline Vec odd(Vec a, Vec b) {
-  return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-}
 inline Vec interleave_low(Vec a, Vec b) {
   return __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
 }
@@ -60,22 +57,7 @@ inline Vec interleave_high(Vec a, Vec b) {
 // The 16 values of the zero-padded row from column j (column j − bw of the
 // input row xr, zero outside [0, w)).
 inline Vec padded_block(const float* xr, const Layout& l, int64_t j) {
-  const int64_t c = j - l.bw;
-  if (c >= 0 && c + kVec <= l.w) return load(xr + c);
-  if (c + kVec <= 0 || c >= l.w) return Vec{};
-#ifdef __AVX512F__
-  // A masked load: a vector composed in memory would stall the load
-  // (no store forwarding from scalar stores).
-  // (An expanding load: lanes [lo, hi) take the values from xr + c + lo on,
-  // so no pointer before the row's start is formed.)
-  const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kVec, l.w - c);
-  const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
-#endif
-  float tmp[kVec];
-  for (int64_t i = 0; i < kVec; ++i)
-    tmp[i] = c + i >= 0 && c + i < l.w ? xr[c + i] : 0.0f;
-  return load(tmp);
+  return plane_sums::padded_block(xr, l.w, l.bw, j);
 }
 
 // Input row `ir` of plane xc, zero-padded (column j is column j − bw of the
@@ -251,33 +233,6 @@ void gradient_tiles(const float* dyc, const Layout& dl, int64_t tr0, int64_t tr1
       }
     }
   }
-}
-
-// The lane sums of 16 vectors at once, by folding pairs (15 shuffle pairs
-// and adds rather than 16 × 15 scalar adds): lane i of the result is the sum
-// of the lanes of v[r(i)], r reversing the 4 bits of i. Each lane is summed
-// in a fixed order.
-inline Vec fold16(const Vec (&v)[16]) {
-  Vec r[8], s[4], t[2];
-  for (int i = 0; i < 8; ++i)
-    r[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19,
-                                   20, 21, 22, 23) +
-           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26,
-                                   27, 28, 29, 30, 31);
-  for (int i = 0; i < 4; ++i)
-    s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11,
-                                   24, 25, 26, 27) +
-           __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14,
-                                   15, 28, 29, 30, 31);
-  for (int i = 0; i < 2; ++i)
-    t[i] = __builtin_shufflevector(s[2 * i], s[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25,
-                                   12, 13, 28, 29) +
-           __builtin_shufflevector(s[2 * i], s[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26,
-                                   27, 14, 15, 30, 31);
-  return __builtin_shufflevector(t[0], t[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14,
-                                 30) +
-         __builtin_shufflevector(t[0], t[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15,
-                                 31);
 }
 
 // du[k · ci + c] += Σ_tile dm[k · 16 · tiles + tile] · v[c · 16 · tiles + tile]
