@@ -71,11 +71,13 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Every test with the library and the tests instrumented; the first report
-# fails the test.
+# fails the test. (No detect_stack_use_after_return: its fake stack frames
+# are not 64-byte aligned, and the kernels' 16-float vectors spilled there
+# fault on aligned moves; plain stack checks stay on.)
 test-sanitize: deps
 	cmake -S . -B $(BUILD)-sanitize -DSTRATA_SANITIZE=ON $(CHECK_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-sanitize -j $(JOBS)
-	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # strata's thread pool on 1-3 threads, and one net applied from 8 threads at
