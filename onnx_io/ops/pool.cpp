@@ -85,6 +85,18 @@ void pool(Context& ctx, PoolingFunction f) {
     counts.push_back(valid_counts(in, out, k, s, w.pads[d].first));
     scale_dims.push_back(out);
   }
+  // The layer checks the geometry first; the scale is one value per output
+  // position, bounded so that a declared (not given) huge input cannot make
+  // the import allocate and loop without end.
+  const Computed sums = ctx.add(layer, {x});
+  constexpr int64_t kMaxScale = int64_t{1} << 24;
+  int64_t positions = 1;
+  for (size_t d = 1; d < scale_dims.size(); ++d) {
+    positions *= std::max<int64_t>(scale_dims[d], 1);
+    if (positions > kMaxScale)
+      ctx.fail("count_include_pad 0 with pads: more than " + std::to_string(kMaxScale) +
+               " output positions per channel are not supported");
+  }
   Tensor scale(scale_dims);
   for (int64_t i = 0; i < scale.size(); ++i) {
     int64_t rest = i;
@@ -96,7 +108,6 @@ void pool(Context& ctx, PoolingFunction f) {
     }
     scale[i] = 1.0f / n;
   }
-  const Computed sums = ctx.add(layer, {x});
   ctx.set_output(0, ctx.add(ConstantTimesLayer(std::move(scale)), {sums}));
 }
 
