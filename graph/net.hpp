@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layers/layer.hpp"
@@ -39,10 +40,16 @@ class LayerEntry {
 };
 
 // The declared shape of a net's input or output port (one example, no batch).
+// (Constructors rather than aggregates, so that Input({1, 8, 8}) compiles
+// without C++20's parenthesized aggregate initialization, which clang 14 lacks.)
 struct Input {
+  Input() = default;
+  explicit Input(Shape s) : shape(std::move(s)) {}
   Shape shape;
 };
 struct Output {
+  Output() = default;
+  explicit Output(Shape s) : shape(std::move(s)) {}
   Shape shape;
 };
 
