@@ -141,27 +141,6 @@ void gather_columns(const ColumnMap& map, int64_t rows, int64_t positions, const
   }
 }
 
-namespace {
-
-// The 16 values from column c of input row xr (w values), zero outside.
-inline plane_sums::Vec row_block(const float* xr, int64_t w, int64_t c) {
-  using plane_sums::kWidth;
-  if (c >= 0 && c + kWidth <= w) return plane_sums::load(xr + c);
-  if (c + kWidth <= 0 || c >= w) return plane_sums::Vec{};
-#ifdef __AVX512F__
-  // An expanding masked load (a vector composed in memory would stall).
-  const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kWidth, w - c);
-  const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
-#endif
-  float tmp[kWidth];
-  for (int64_t i = 0; i < kWidth; ++i)
-    tmp[i] = c + i >= 0 && c + i < w ? xr[c + i] : 0.0f;
-  return plane_sums::load(tmp);
-}
-
-}  // namespace
-
 bool row_columns_apply(const WindowGeometry& g) {
   return g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.stride[1] == 2 &&
          g.stride[2] == 2 && g.dilation[1] == 1 && g.dilation[2] == 1;
@@ -192,9 +171,10 @@ void row_columns(const float* x, int64_t channels, const WindowGeometry& g, floa
             const int64_t c0 = s * j + b - bw;
             Vec v;
             if (s == 1) {
-              v = row_block(xr, w, c0);
+              v = plane_sums::padded_block(xr, w, 0, c0);
             } else {
-              const Vec lo = row_block(xr, w, c0), hi = row_block(xr, w, c0 + kWidth);
+              const Vec lo = plane_sums::padded_block(xr, w, 0, c0),
+                        hi = plane_sums::padded_block(xr, w, 0, c0 + kWidth);
               v = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                                           28, 30);
             }

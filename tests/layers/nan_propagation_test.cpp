@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "core/rng.hpp"
 #include "kernels/elementwise_functions.hpp"
 #include "layers/elementwise.hpp"
 #include "layers/registry.hpp"
@@ -46,17 +45,8 @@ TEST_CASE("NaN propagates through every layer type as in PyTorch") {
       inputs.push_back(tensor_from_json(t));
     for (const auto& p : c.at("nan"))
       inputs[p[0].get<size_t>()][p[1].get<int64_t>()] = std::nanf("");
-    std::vector<Tensor> outputs(layer->outputs().size());
-    std::vector<const Tensor*> in;
-    std::vector<Tensor*> out;
-    for (const auto& t : inputs)
-      in.push_back(&t);
-    for (auto& t : outputs)
-      out.push_back(&t);
     auto ws = layer->make_workspace();
-    Rng rng(0);
-    const Mode mode = c.value("mode", "Inference") == "Training" ? Mode::Training : Mode::Inference;
-    layer->forward(in, out, ws.get(), RunContext{mode, &rng});
+    const std::vector<Tensor> outputs = forward_case(*layer, inputs, c, ws.get());
     const auto& expected = c.at("nan_out");
     REQUIRE(expected.size() == outputs.size());
     for (size_t k = 0; k < outputs.size(); ++k) {

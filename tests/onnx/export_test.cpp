@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "onnx_io/import.hpp"
+#include "pytorch_models.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "train/initialize.hpp"
@@ -438,11 +439,7 @@ TEST_CASE(
   // outputs PyTorch computed (tests/data/onnx/make_models.py), so that
   // onnx.export_ort checks ONNX Runtime against PyTorch, not against strata.
   int written = 0;
-  for (const std::string name :
-       {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
-        "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
-        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13", "gelu_opset13",
-        "reduce_opset13", "constants_opset11", "constants_opset17"}) {
+  for (const std::string& name : strata::testing::kPyTorchModels) {
     CAPTURE(name);
     const std::string dir = std::string(STRATA_TEST_DATA_DIR) + "/onnx/";
     const auto imported = import_onnx(dir + name + ".onnx");

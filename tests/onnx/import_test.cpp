@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "graph/net_chain.hpp"
 #include "graph/net_graph.hpp"
+#include "pytorch_models.hpp"
 #include "serialization/net_json.hpp"
 #include "serialization/npy.hpp"
 #include "support/reference.hpp"
@@ -134,11 +135,7 @@ bool same_float(float a, float b) {
 }  // namespace
 
 TEST_CASE("PyTorch-exported models give PyTorch's outputs") {
-  for (const std::string name :
-       {"mlp_opset11", "mlp_opset17", "resnet_opset13", "mobilenet_opset11", "mobilenet_opset17",
-        "conv1d_opset13", "conv3d_opset17", "concat_opset13", "unet_opset13", "style_opset11",
-        "style_opset17", "bilinear_opset13", "prelu_lrn_opset13", "pools_opset13", "gelu_opset13",
-        "reduce_opset13", "constants_opset11", "constants_opset17"}) {
+  for (const std::string& name : strata::testing::kPyTorchModels) {
     CAPTURE(name);
     const auto net = import_onnx(kDir + name + ".onnx");
     const Tensor x = read_npy(kDir + name + ".input.npy");

@@ -54,6 +54,21 @@ std::unique_ptr<Layer> layer_for_case(const std::string& type, const nlohmann::j
   return layer;
 }
 
+std::vector<Tensor> forward_case(const Layer& layer, const std::vector<Tensor>& inputs,
+                                 const nlohmann::json& c, Workspace* ws) {
+  std::vector<Tensor> outputs(layer.outputs().size());
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> out;
+  for (const auto& t : inputs)
+    in.push_back(&t);
+  for (auto& t : outputs)
+    out.push_back(&t);
+  Rng rng(0);
+  const Mode mode = c.value("mode", "Inference") == "Training" ? Mode::Training : Mode::Inference;
+  layer.forward(in, out, ws, RunContext{mode, &rng});
+  return outputs;
+}
+
 void check_reference_file(const std::string& name) {
   const auto file = load_test_data(name);
   const std::string type = file.at("type");
@@ -62,19 +77,11 @@ void check_reference_file(const std::string& name) {
     CAPTURE(case_name);
     const double rtol = c.value("rtol", 1e-4), atol = c.value("atol", 1e-5);
     auto layer = layer_for_case(type, c);
-    std::vector<Tensor> inputs, outputs(layer->outputs().size());
+    std::vector<Tensor> inputs;
     for (const auto& t : c.at("inputs"))
       inputs.push_back(tensor_from_json(t));
-    std::vector<const Tensor*> in;
-    std::vector<Tensor*> out;
-    for (const auto& t : inputs)
-      in.push_back(&t);
-    for (auto& t : outputs)
-      out.push_back(&t);
     auto ws = layer->make_workspace();
-    Rng rng(0);
-    const Mode mode = c.value("mode", "Inference") == "Training" ? Mode::Training : Mode::Inference;
-    layer->forward(in, out, ws.get(), RunContext{mode, &rng});
+    const std::vector<Tensor> outputs = forward_case(*layer, inputs, c, ws.get());
     const auto& expected = c.at("outputs");
     REQUIRE(expected.size() == outputs.size());
     for (size_t k = 0; k < outputs.size(); ++k) {
@@ -85,8 +92,10 @@ void check_reference_file(const std::string& name) {
     std::vector<Tensor> gout, gin(inputs.size()), garr(layer->arrays().size());
     for (const auto& t : c["output_grads"])
       gout.push_back(tensor_from_json(t));
-    std::vector<const Tensor*> outc, goutp;
+    std::vector<const Tensor*> in, outc, goutp;
     std::vector<Tensor*> ginp, garrp;
+    for (const auto& t : inputs)
+      in.push_back(&t);
     for (const auto& t : outputs)
       outc.push_back(&t);
     for (const auto& t : gout)

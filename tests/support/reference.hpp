@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/tensor.hpp"
 #include "layers/layer.hpp"
@@ -24,6 +25,11 @@ double compare_tensors(const Tensor& actual, const Tensor& expected, double rtol
 // Builds the case's layer through the registry, with its options, arrays and
 // the per-example input shapes taken from the inputs.
 std::unique_ptr<Layer> layer_for_case(const std::string& type, const nlohmann::json& c);
+// The layer's outputs for these inputs, in the case's "mode" (default
+// Inference), with the random stream of seed 0; ws is the layer's workspace
+// (make_workspace()), kept by the caller for a backward pass.
+std::vector<Tensor> forward_case(const Layer& layer, const std::vector<Tensor>& inputs,
+                                 const nlohmann::json& c, Workspace* ws);
 // Checks every case of a reference file (forward, and backward when the case
 // has gradients) with doctest assertions.
 void check_reference_file(const std::string& name);
