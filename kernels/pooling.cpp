@@ -97,6 +97,8 @@ constexpr int64_t kPairBlock = 4096;
 // sweep over all the planes, which vectorizes), then the larger of each vertical pair of those.
 // Same scan order and tie rules as the general case: a, b on the top row, then c, d below; the
 // first of equal maxima, and a NaN wins.
+// WithArgmax false: argmax is not written (and the loops carry no index).
+template <bool WithArgmax>
 void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
   const int64_t ow = w / 2, oh_n = h / 2;
   const int64_t block = std::max<int64_t>(1, kPairBlock / (h * w));  // planes per step
@@ -110,20 +112,21 @@ void max_pool_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y
       const float a = xb[2 * i], b = xb[2 * i + 1];
       const bool take = b > a || b != b;
       half[i] = take ? b : a;
-      right[i] = take;
+      if constexpr (WithArgmax) right[i] = take;
     }
     for (int64_t q = 0; q < count * oh_n; ++q) {
       const float* top = half + 2 * q * ow;
-      const uint8_t* rt = right + 2 * q * ow;
+      [[maybe_unused]] const uint8_t* rt = right + 2 * q * ow;
       float* yq = y + (p0 * oh_n + q) * ow;
-      int32_t* aq = argmax ? argmax + (p0 * oh_n + q) * ow : nullptr;
-      const int64_t row = 2 * (q % oh_n);
       for (int64_t j = 0; j < ow; ++j) {
         const float t = top[j], b = top[ow + j];
         const bool take = b > t || b != b;
         yq[j] = take ? b : t;
-        if (aq)
-          aq[j] = static_cast<int32_t>((row + take) * w + 2 * j + (take ? rt[ow + j] : rt[j]));
+        if constexpr (WithArgmax) {
+          const int64_t row = 2 * (q % oh_n);
+          argmax[(p0 * oh_n + q) * ow + j] =
+              static_cast<int32_t>((row + take) * w + 2 * j + (take ? rt[ow + j] : rt[j]));
+        }
       }
     }
   }
@@ -201,8 +204,12 @@ void max_pool(const WindowGeometry& g, int64_t planes, const float* xd, float* y
     const int64_t block = std::max<int64_t>(1, kPairBlock / in_size);
     parallel_for((planes + block - 1) / block, [&](int64_t k) {
       const int64_t p0 = k * block, count = std::min(block, planes - p0);
-      max_pool_2x2(xd + p0 * in_size, count, g.in[1], g.in[2], yd + p0 * out_size,
-                   argmax ? argmax + p0 * out_size : nullptr);
+      if (argmax)
+        max_pool_2x2<true>(xd + p0 * in_size, count, g.in[1], g.in[2], yd + p0 * out_size,
+                           argmax + p0 * out_size);
+      else
+        max_pool_2x2<false>(xd + p0 * in_size, count, g.in[1], g.in[2], yd + p0 * out_size,
+                            nullptr);
     });
     return;
   }

@@ -16,8 +16,12 @@ namespace {
 struct PoolingWorkspace : Workspace {
   // Max: for each output element, the index of its maximum within the
   // input plane (the same example and channel).
+  // Filled by a Training forward only (an inference forward does not pay
+  // for it); a backward after an Inference forward finds the maxima again.
   std::vector<int32_t> argmax;
-  Dims input_shape;  // of the forward that filled argmax
+  bool has_argmax = false;
+  std::vector<float> scratch;  // the outputs of that second search
+  Dims input_shape;            // of the last forward
 };
 
 // The number of windows along one dimension: window_count's, or rounded up
@@ -229,7 +233,7 @@ WindowGeometry PoolingLayer::geometry_for(const Tensor& x) const {
   return g;
 }
 
-void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunContext& /*ctx*/) const {
+void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunContext& ctx) const {
   const Tensor& x = *in[0];
   const WindowGeometry g = geometry_for(x);
   std::array<int64_t, 5> out_dims{x.dim(0), x.dim(1)};
@@ -244,9 +248,12 @@ void PoolingLayer::forward(Inputs in, Outputs out, Workspace* ws, const RunConte
     auto* work = static_cast<PoolingWorkspace*>(ws);
     int32_t* argmax = nullptr;
     if (work) {
-      work->argmax.resize(static_cast<size_t>(planes * g.out_size()));
       work->input_shape = x.shape();
-      argmax = work->argmax.data();
+      work->has_argmax = ctx.mode == Mode::Training;
+      if (work->has_argmax) {
+        work->argmax.resize(static_cast<size_t>(planes * g.out_size()));
+        argmax = work->argmax.data();
+      }
     }
     kernels::max_pool(g, planes, x.data(), y.data(), argmax);
     return;
@@ -270,9 +277,14 @@ void PoolingLayer::backward(Inputs in, Inputs /*out*/, Inputs out_grad, Workspac
 
   if (function_ == PoolingFunction::Max) {
     auto* work = static_cast<PoolingWorkspace*>(ws);
-    if (!work || work->input_shape != x.shape() ||
-        work->argmax.size() != static_cast<size_t>(planes * out_size))
+    if (!work || work->input_shape != x.shape())
       throw Error("backward called without a matching forward");
+    if (!work->has_argmax) {
+      work->argmax.resize(static_cast<size_t>(planes * out_size));
+      work->scratch.resize(static_cast<size_t>(planes * out_size));
+      kernels::max_pool(g, planes, x.data(), work->scratch.data(), work->argmax.data());
+      work->has_argmax = true;
+    }
     kernels::max_pool_grad(g, planes, dy.data(), work->argmax.data(), dx->data());
     return;
   }

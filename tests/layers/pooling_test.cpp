@@ -326,53 +326,57 @@ TEST_CASE("PoolingLayer semantics at the edges") {
 
 TEST_CASE("Max pooling 2×2 / 2 keeps the scan order, ties and NaN rules on every path") {
   // Small planes (flat pair sweep), wide rows, and odd sizes (window loop);
-  // inputs of few distinct values (many ties) and some NaNs.
-  for (const Dims& shape : {Dims{3, 5, 4, 6}, Dims{2, 3, 4, 40}, Dims{1, 2, 6, 7}}) {
-    CAPTURE(to_string(shape));
-    Tensor x = random_tensor(shape, 7);
-    for (int64_t i = 0; i < x.size(); ++i) {
-      x[i] = std::floor(x[i] * 2.0f);  // -2, -1, 0, 1
-      if (i % 13 == 5 || i % 17 == 3) x[i] = std::numeric_limits<float>::quiet_NaN();
-    }
-    PoolingLayer layer({2, 2});
-    layer.stride(2);
-    Tensor y, dx;
-    const Tensor* in[] = {&x};
-    Tensor* out[] = {&y};
-    auto ws = layer.make_workspace();
-    layer.forward(in, out, ws.get(), RunContext{});
-    Tensor dy(y.shape());
-    for (int64_t i = 0; i < dy.size(); ++i)
-      dy[i] = static_cast<float>(i + 1);
-    const Tensor* outc[] = {&y};
-    const Tensor* gout[] = {&dy};
-    Tensor* gin[] = {&dx};
-    layer.backward(in, outc, gout, ws.get(), gin, {});
-    // The definition: scan a, b (top row), c, d; `v > m || isnan(v)` replaces.
-    const int64_t planes = shape[0] * shape[1], h = shape[2], w = shape[3];
-    const int64_t oh = h / 2, ow = w / 2;
-    Tensor want_dx(x.shape());
-    bool same = true;
-    for (int64_t p = 0; p < planes; ++p)
-      for (int64_t i = 0; i < oh; ++i)
-        for (int64_t j = 0; j < ow; ++j) {
-          float m = -std::numeric_limits<float>::infinity();
-          int64_t best = p * h * w + 2 * i * w + 2 * j;
-          for (int64_t di = 0; di < 2; ++di)
-            for (int64_t dj = 0; dj < 2; ++dj) {
-              const int64_t k = p * h * w + (2 * i + di) * w + 2 * j + dj;
-              if (x[k] > m || std::isnan(x[k])) {
-                m = x[k];
-                best = k;
+  // inputs of few distinct values (many ties) and some NaNs. A Training
+  // forward keeps the maxima's indices; after an Inference one the backward
+  // finds them again.
+  for (const Mode mode : {Mode::Inference, Mode::Training})
+    for (const Dims& shape : {Dims{3, 5, 4, 6}, Dims{2, 3, 4, 40}, Dims{1, 2, 6, 7}}) {
+      CAPTURE(to_string(shape));
+      CAPTURE(mode == Mode::Training);
+      Tensor x = random_tensor(shape, 7);
+      for (int64_t i = 0; i < x.size(); ++i) {
+        x[i] = std::floor(x[i] * 2.0f);  // -2, -1, 0, 1
+        if (i % 13 == 5 || i % 17 == 3) x[i] = std::numeric_limits<float>::quiet_NaN();
+      }
+      PoolingLayer layer({2, 2});
+      layer.stride(2);
+      Tensor y, dx;
+      const Tensor* in[] = {&x};
+      Tensor* out[] = {&y};
+      auto ws = layer.make_workspace();
+      layer.forward(in, out, ws.get(), RunContext{mode});
+      Tensor dy(y.shape());
+      for (int64_t i = 0; i < dy.size(); ++i)
+        dy[i] = static_cast<float>(i + 1);
+      const Tensor* outc[] = {&y};
+      const Tensor* gout[] = {&dy};
+      Tensor* gin[] = {&dx};
+      layer.backward(in, outc, gout, ws.get(), gin, {});
+      // The definition: scan a, b (top row), c, d; `v > m || isnan(v)` replaces.
+      const int64_t planes = shape[0] * shape[1], h = shape[2], w = shape[3];
+      const int64_t oh = h / 2, ow = w / 2;
+      Tensor want_dx(x.shape());
+      bool same = true;
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t i = 0; i < oh; ++i)
+          for (int64_t j = 0; j < ow; ++j) {
+            float m = -std::numeric_limits<float>::infinity();
+            int64_t best = p * h * w + 2 * i * w + 2 * j;
+            for (int64_t di = 0; di < 2; ++di)
+              for (int64_t dj = 0; dj < 2; ++dj) {
+                const int64_t k = p * h * w + (2 * i + di) * w + 2 * j + dj;
+                if (x[k] > m || std::isnan(x[k])) {
+                  m = x[k];
+                  best = k;
+                }
               }
-            }
-          const float got = y[(p * oh + i) * ow + j];
-          same = same && (got == m || (std::isnan(got) && std::isnan(m)));
-          want_dx[best] += dy[(p * oh + i) * ow + j];
-        }
-    CHECK(same);
-    CHECK(dx == want_dx);
-  }
+            const float got = y[(p * oh + i) * ow + j];
+            same = same && (got == m || (std::isnan(got) && std::isnan(m)));
+            want_dx[best] += dy[(p * oh + i) * ow + j];
+          }
+      CHECK(same);
+      CHECK(dx == want_dx);
+    }
 }
 
 TEST_CASE("Mean and Total pooling 2×2 / 2 give the general path's results, bit for bit") {
