@@ -2,7 +2,9 @@
 // kernel (kernels/depthwise_conv.hpp) for one channel per group, Winograd
 // F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with rows of 24 or more, the direct
 // kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
-// or more, im2col + GEMM (kernels/gemm_conv.hpp) for the rest. The choice
+// or more, and its flat-plane form for stride 1 on small images (rows shorter
+// than a vector) that waste little, im2col + GEMM (kernels/gemm_conv.hpp) for
+// the rest. The choice
 // depends on the sizes alone, so results do too. ConvolutionLayer's forward
 // and the input gradient of a transposed convolution both run here.
 #pragma once

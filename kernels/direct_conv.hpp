@@ -32,4 +32,20 @@ void direct_convolution(const WindowGeometry& g, int64_t batch, int64_t groups, 
                         int64_t ci, const float* packed, int64_t co, const float* bias, float* y,
                         ThreadBuffers& padded);
 
+// Stride 1 in 2-D or 1-D with output rows shorter than a vector (small
+// images, where direct_convolution does not apply), when the flat layout
+// below keeps at least 60% of the positions it computes.
+bool small_direct_applies(const WindowGeometry& g);
+
+// The same sum for such small planes: each example's padded input planes seen
+// as one flat row (output (oh, ow) at oh·wp + ow, wp the padded width), so
+// that every kernel position is one contiguous load, with no im2col; the
+// positions that fall past a row's end are computed and dropped. Summed in the
+// order c, kh, kw, then the bias added. `padded` and `wide` are per-thread
+// scratch (sized here).
+void small_direct_convolution(const WindowGeometry& g, int64_t batch, int64_t groups,
+                              const float* x, int64_t ci, const float* packed, int64_t co,
+                              const float* bias, float* y, ThreadBuffers& padded,
+                              ThreadBuffers& wide);
+
 }  // namespace strata::kernels

@@ -56,6 +56,10 @@ class Columns {
           row_columns(x, p_.in_per_group, g, col, ld);
           break;
         }
+        if (p0 == 0 && cols == p_.positions && plane_columns_apply(g)) {
+          plane_columns(work_.map, x, p_.in_per_group, g, col, ld);
+          break;
+        }
         float* xz = thread_buffer(work_.padded);
         xz[0] = 0.0f;
         std::copy_n(x, p_.in_per_group * g.in_size(), xz + 1);

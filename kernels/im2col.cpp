@@ -141,6 +141,37 @@ void gather_columns(const ColumnMap& map, int64_t rows, int64_t positions, const
   }
 }
 
+bool plane_columns_apply(const WindowGeometry& g) {
+  return g.in_size() <= plane_sums::kWidth && g.out_size() <= plane_sums::kWidth;
+}
+
+void plane_columns(const ColumnMap& map, const float* x, int64_t channels, const WindowGeometry& g,
+                   float* col, int64_t ld) {
+  const int64_t positions = g.out_size(), k = g.kernel_size();
+#ifdef __AVX512F__
+  const int64_t in_size = g.in_size();
+  const auto in_mask = static_cast<__mmask16>((1u << in_size) - 1);
+  const auto out_mask = static_cast<__mmask16>((1u << positions) - 1);
+  for (int64_t c = 0; c < channels; ++c) {
+    const __m512 plane = _mm512_maskz_loadu_ps(in_mask, x + c * in_size);
+    const __m512i base = _mm512_set1_epi32(static_cast<int32_t>(c * in_size));
+    for (int64_t r = c * k; r < (c + 1) * k; ++r) {
+      // The row's offsets into this plane; −1 (padding) gives a zero.
+      const __m512i idx = _mm512_maskz_loadu_epi32(out_mask, map.index.data() + r * positions);
+      const __mmask16 inside = _mm512_mask_cmpge_epi32_mask(out_mask, idx, base);
+      const __m512 v = _mm512_maskz_permutexvar_ps(inside, _mm512_sub_epi32(idx, base), plane);
+      _mm512_mask_storeu_ps(col + r * ld, out_mask, v);
+    }
+  }
+#else
+  for (int64_t r = 0; r < channels * k; ++r) {
+    const int32_t* idx = map.index.data() + r * positions;
+    for (int64_t p = 0; p < positions; ++p)
+      col[r * ld + p] = idx[p] < 0 ? 0.0f : x[idx[p]];
+  }
+#endif
+}
+
 bool row_columns_apply(const WindowGeometry& g) {
   return g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.stride[1] == 2 &&
          g.stride[2] == 2 && g.dilation[1] == 1 && g.dilation[2] == 1;

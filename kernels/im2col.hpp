@@ -72,6 +72,16 @@ void row_columns(const float* x, int64_t channels, const WindowGeometry& g, floa
 void scatter_columns(const ColumnMap& map, int64_t rows, int64_t positions, const float* col,
                      int64_t ld, float* xz);
 
+// Planes of at most 16 values and at most 16 output positions (4×4 images):
+// each row of columns is then one permutation of its channel's plane (a
+// vector), with zeros for padding, made without the copy with a zero in front
+// and without a gather.
+bool plane_columns_apply(const WindowGeometry& g);
+// The columns gather_columns makes, for all positions of one example (x: its
+// `channels` planes), rows `ld` apart; the same values, so the same results.
+void plane_columns(const ColumnMap& map, const float* x, int64_t channels, const WindowGeometry& g,
+                   float* col, int64_t ld);
+
 // ---- From a zero-padded copy (2-D or 1-D: g.in[0] = g.kernel[0] = 1)
 
 // A padded copy of the input: per channel hp rows of wp floats, x's element

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "conv_reference.hpp"
+#include "core/threads.hpp"
 
 using namespace strata;
 using namespace strata::kernels;
@@ -48,4 +49,62 @@ TEST_CASE("direct_conv: stride-1 convolutions in 2-D and 1-D match the definitio
                                            bias)) < 1e-5);
     }
   }
+}
+
+TEST_CASE("direct_conv: small planes, computed flat, match the definition on any thread count") {
+  struct Case {
+    WindowGeometry g;
+    int64_t batch, cin, cout, groups;
+  };
+  // The ResNet block's 8×8 and the digits net's first layer (one input
+  // channel), output channels in blocks of 8, 4 and 1, groups, dilation,
+  // uneven padding, a 1-D row, a plane whose flat width is not a multiple of
+  // the vector (a last step of one vector), 5×5 kernels.
+  const Case cases[] = {
+      {make_geometry({1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}), 3, 8, 8, 1},
+      {make_geometry({1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}), 2, 1, 13,
+       1},
+      {make_geometry({1, 7, 9}, {1, 2, 3}, {1, 1, 1}, {1, 2, 1}, {0, 2, 0}, {0, 0, 2}), 2, 6, 10,
+       2},
+      {make_geometry({1, 1, 12}, {1, 1, 4}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0, 0, 2}), 2, 3, 5,
+       1},
+      {make_geometry({1, 9, 11}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}), 1, 2, 4,
+       1},
+  };
+  const int before = num_threads();
+  for (const Case& c : cases) {
+    const WindowGeometry& g = c.g;
+    CAPTURE(g.in[1]);
+    CAPTURE(g.in[2]);
+    CAPTURE(c.cout);
+    REQUIRE(small_direct_applies(g));
+    const int64_t ci = c.cin / c.groups, co = c.cout / c.groups, k = g.kernel_size();
+    const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
+    const auto w = random_floats(c.cout * ci * k, 2);
+    const auto b = random_floats(c.cout, 3);
+    std::vector<float> packed(w.size());
+    pack_direct_weights(w.data(), c.groups, ci, co, k, packed.data());
+    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        ThreadBuffers padded, wide;
+        std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
+        small_direct_convolution(g, c.batch, c.groups, x.data(), ci, packed.data(), co, bias,
+                                 y.data(), padded, wide);
+        CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(),
+                                             w.data(), bias)) < 1e-5);
+        if (first.empty()) first = y;
+        CHECK(y == first);
+      }
+    }
+  }
+  set_num_threads(before);
+  // Where the flat layout would waste more than 40%: left to im2col + GEMM.
+  CHECK_FALSE(small_direct_applies(
+      make_geometry({1, 4, 4}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1})));
+  CHECK_FALSE(small_direct_applies(
+      make_geometry({1, 8, 8}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1})));
+  CHECK_FALSE(small_direct_applies(
+      make_geometry({1, 8, 20}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1})));
 }

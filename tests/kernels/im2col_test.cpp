@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "conv_reference.hpp"
 
 using namespace strata;
@@ -168,5 +170,38 @@ TEST_CASE("im2col: stride-1 and stride-2 columns read from the rows equal the in
     gather_columns(map, rows, positions, xz.data(), want.data(), positions);
     row_columns(x.data(), channels, g, got.data(), positions);
     CHECK(want == got);
+  }
+}
+
+TEST_CASE("im2col: columns of planes of up to 16 values, by permutation, equal the index map's") {
+  // The digits net's 4×4 with padding 1, 2×2 and 3×4 planes, stride 2 on
+  // 4×4, uneven padding, a 1-D row of 16, dilation; a 4×5 plane (20 values)
+  // and 5×4 outputs are out of reach.
+  const WindowGeometry cases[] = {
+      make_geometry({1, 4, 4}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+      make_geometry({1, 2, 2}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+      make_geometry({1, 3, 4}, {1, 2, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 0}, {0, 0, 2}),
+      make_geometry({1, 4, 4}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+      make_geometry({1, 1, 16}, {1, 1, 3}, {1, 1, 1}, {1, 1, 2}, {0, 0, 2}, {0, 0, 2}),
+      make_geometry({1, 4, 5}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}),
+  };
+  for (const WindowGeometry& g : cases) {
+    CAPTURE(g.in[1]);
+    CAPTURE(g.in[2]);
+    REQUIRE(plane_columns_apply(g) == (g.in_size() <= 16 && g.out_size() <= 16));
+    if (!plane_columns_apply(g)) continue;
+    const int64_t channels = 5, rows = channels * g.kernel_size(), positions = g.out_size();
+    const auto x = random_floats(channels * g.in_size(), 6);
+    std::vector<float> xz(x.size() + 1, 0.0f);
+    std::copy(x.begin(), x.end(), xz.begin() + 1);
+    ColumnMap map;
+    build_map(map, g, channels);
+    // Rows ld apart, with a gap that must stay untouched.
+    const int64_t ld = positions + 3;
+    std::vector<float> want(static_cast<size_t>(rows * ld), 7.0f), got = want;
+    gather_columns(map, rows, positions, xz.data(), want.data(), ld);
+    plane_columns(map, x.data(), channels, g, got.data(), ld);
+    CHECK(want == got);
+    CHECK(std::count(got.begin(), got.end(), 7.0f) == rows * 3);
   }
 }
