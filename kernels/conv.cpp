@@ -30,6 +30,14 @@ void convolution_forward(const ConvPlan& p, const float* x, const float* w, cons
                        p.out_per_group, bias, y, scratch.padded);
     return;
   }
+  if (pointwise_applies(p.geo, p.in_per_group)) {
+    // 1×1 with few input channels: no GEMM.
+    scratch.packed.resize(static_cast<size_t>(p.out_channels * p.rows));
+    pack_direct_weights(w, p.groups, p.in_per_group, p.out_per_group, 1, scratch.packed.data());
+    pointwise_convolution(p.geo, p.batch, p.groups, x, p.in_per_group, scratch.packed.data(),
+                          p.out_per_group, bias, y);
+    return;
+  }
   if (small_direct_applies(p.geo)) {
     // Small images, stride 1: the direct kernel on flat planes.
     scratch.packed.resize(static_cast<size_t>(p.out_channels * p.rows));

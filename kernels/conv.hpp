@@ -1,5 +1,6 @@
 // A convolution's forward, by whichever kernel suits its plan: the depthwise
-// kernel (kernels/depthwise_conv.hpp) for one channel per group, Winograd
+// kernel (kernels/depthwise_conv.hpp) for one channel per group, the
+// pointwise kernel (kernels/direct_conv.hpp) for 1×1 with few input channels, Winograd
 // F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with rows of 24 or more, the direct
 // kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
 // or more, and its flat-plane form for stride 1 on small images (rows shorter

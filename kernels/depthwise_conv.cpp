@@ -40,6 +40,41 @@ Padded padded_of(const WindowGeometry& g) {
   return p;
 }
 
+constexpr int64_t kRows = 4;
+
+// Output rows [i0, i0 + R) of a plane, stride 1 or 2, from its padded copy.
+template <int64_t R>
+void vector_rows(const WindowGeometry& g, const Padded& s, const float* xp, const float* w, float b,
+                 int64_t i0, float* y) {
+  const int64_t ow = g.out[2], kh = g.kernel[1], kw = g.kernel[2];
+  const int64_t dh = g.dilation[1], dw = g.dilation[2], sh = g.stride[1], sw = g.stride[2];
+  for (int64_t j = 0; j < ow; j += kVec) {
+    Vec acc[R];
+    for (int64_t r = 0; r < R; ++r)
+      acc[r] = Vec{} + b;
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t c = 0; c < kw; ++c) {
+        const int64_t col = c * dw;  // the window's column offset
+        // Stride 2: column 2j + col is in the even half at j + col / 2
+        // when col is even, in the odd half at j + (col − 1) / 2 otherwise.
+        const int64_t at = sw == 1 ? j + col : (col % 2 ? s.half + (col - 1) / 2 : col / 2) + j;
+        const float wk = w[a * kw + c];
+        for (int64_t r = 0; r < R; ++r)
+          acc[r] += wk * load(xp + ((i0 + r) * sh + a * dh) * s.wp + at);
+      }
+    for (int64_t r = 0; r < R; ++r) {
+      float* yr = y + (i0 + r) * ow;
+      if (j + kVec <= ow) {
+        store(yr + j, acc[r]);
+      } else {
+        float tmp[kVec];
+        store(tmp, acc[r]);
+        std::copy_n(tmp, ow - j, yr + j);
+      }
+    }
+  }
+}
+
 // One plane: pad, then the rows.
 void plane(const WindowGeometry& g, const Padded& s, const float* x, const float* w, float b,
            float* y, float* xp) {
@@ -79,38 +114,24 @@ void plane(const WindowGeometry& g, const Padded& s, const float* x, const float
       std::fill(row + bw + n, row + s.wp, 0.0f);
     }
   }
+  if (sw <= 2) {
+    // Four output rows at a time: four independent chains of multiply-adds
+    // (one row's chain alone waits on the latency of each).
+    int64_t i = 0;
+    for (; i + kRows <= oh; i += kRows)
+      vector_rows<kRows>(g, s, xp, w, b, i, y);
+    for (; i < oh; ++i)
+      vector_rows<1>(g, s, xp, w, b, i, y);
+    return;
+  }
   for (int64_t i = 0; i < oh; ++i) {
     float* yr = y + i * ow;
-    if (sw <= 2) {
-      for (int64_t j = 0; j < ow; j += kVec) {
-        Vec acc = Vec{} + b;
-        for (int64_t a = 0; a < kh; ++a) {
-          const float* row = xp + (i * sh + a * dh) * s.wp;
-          for (int64_t c = 0; c < kw; ++c) {
-            const int64_t col = c * dw;  // the window's column offset
-            // Stride 2: column 2j + col is in the even half at j + col / 2
-            // when col is even, in the odd half at j + (col − 1) / 2 otherwise.
-            const float* src =
-                sw == 1 ? row + j + col : row + (col % 2 ? s.half + (col - 1) / 2 : col / 2) + j;
-            acc += w[a * kw + c] * load(src);
-          }
-        }
-        if (j + kVec <= ow) {
-          store(yr + j, acc);
-        } else {
-          float tmp[kVec];
-          store(tmp, acc);
-          std::copy_n(tmp, ow - j, yr + j);
-        }
-      }
-    } else {
-      for (int64_t j = 0; j < ow; ++j) {
-        float acc = b;
-        for (int64_t a = 0; a < kh; ++a)
-          for (int64_t c = 0; c < kw; ++c)
-            acc += w[a * kw + c] * xp[(i * sh + a * dh) * s.wp + j * sw + c * dw];
-        yr[j] = acc;
-      }
+    for (int64_t j = 0; j < ow; ++j) {
+      float acc = b;
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t c = 0; c < kw; ++c)
+          acc += w[a * kw + c] * xp[(i * sh + a * dh) * s.wp + j * sw + c * dw];
+      yr[j] = acc;
     }
   }
 }

@@ -135,7 +135,83 @@ int64_t flat_extent(int64_t length) {
   return ceil_div(length, 2 * kVec) * 2 * kVec;
 }
 
+// Positions [j0, j0 + NV·16) (n of them, the rest masked) of OB output
+// channels of a 1×1 convolution, planes `stride` apart:
+// y[o, j] = bias[o] + Σ_c w[c, o] · x[c, j], summed in the order c.
+template <int OB, int NV>
+void pointwise_step(const float* x, int64_t channels, int64_t stride, const float* w, int64_t co,
+                    const float* bias, int64_t j0, int64_t n, float* y) {
+  Vec acc[OB][NV];
+  for (int o = 0; o < OB; ++o)
+    for (int v = 0; v < NV; ++v)
+      acc[o][v] = Vec{} + (bias ? bias[o] : 0.0f);
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* xc = x + c * stride + j0;
+    Vec in[NV];
+    for (int v = 0; v < NV; ++v)
+      in[v] = n >= (v + 1) * kVec ? plane_sums::load(xc + v * kVec)
+              : n > v * kVec      ? plane_sums::load_first(xc + v * kVec, n - v * kVec)
+                                  : Vec{};
+    for (int o = 0; o < OB; ++o)
+      for (int v = 0; v < NV; ++v)
+        acc[o][v] += w[c * co + o] * in[v];
+  }
+  for (int o = 0; o < OB; ++o)
+    for (int v = 0; v < NV; ++v) {
+      float* dst = y + o * stride + j0 + v * kVec;
+      if (n >= (v + 1) * kVec)
+        plane_sums::store(dst, acc[o][v]);
+      else if (n > v * kVec)
+        plane_sums::store_first(dst, acc[o][v], n - v * kVec);
+    }
+}
+
+// Positions [0, count) of OB output channels.
+template <int OB>
+void pointwise_block(const float* x, int64_t channels, int64_t stride, int64_t count,
+                     const float* w, int64_t co, const float* bias, float* y) {
+  constexpr int64_t step = 2 * kVec;
+  for (int64_t j0 = 0; j0 < count; j0 += step)
+    pointwise_step<OB, 2>(x, channels, stride, w, co, bias, j0, std::min(step, count - j0), y);
+}
+
 }  // namespace
+
+bool pointwise_applies(const WindowGeometry& g, int64_t in_per_group) {
+  for (size_t d = 0; d < 3; ++d)
+    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.before[d] != 0 || g.in[d] != g.out[d])
+      return false;
+  return in_per_group <= kMaxPointwiseChannels && g.out_size() > 0;
+}
+
+void pointwise_convolution(const WindowGeometry& g, int64_t batch, int64_t groups, const float* x,
+                           int64_t ci, const float* packed, int64_t co, const float* bias,
+                           float* y) {
+  const int64_t positions = g.out_size();
+  // Work items: an example's group and a block of about 2048 positions.
+  const int64_t block = std::min<int64_t>(positions, 2048);
+  const int64_t blocks = ceil_div(positions, block);
+  parallel_for(batch * groups * blocks, [&](int64_t item) {
+    const int64_t n = item / (groups * blocks), grp = (item / blocks) % groups;
+    const int64_t j0 = (item % blocks) * block, count = std::min(block, positions - j0);
+    // The block as a plane of `count` positions inside planes of `positions`.
+    const float* xg = x + (n * groups + grp) * ci * positions + j0;
+    float* yg = y + (n * groups + grp) * co * positions + j0;
+    const float* wg = packed + grp * ci * co;
+    const float* bg = bias ? bias + grp * co : nullptr;
+    for (int64_t o = 0; o < co;) {
+      const int64_t ob = co - o >= 8 ? 8 : co - o >= 4 ? 4 : 1;
+      const float* bo = bg ? bg + o : nullptr;
+      if (ob == 8)
+        pointwise_block<8>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
+      else if (ob == 4)
+        pointwise_block<4>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
+      else
+        pointwise_block<1>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
+      o += ob;
+    }
+  });
+}
 
 bool small_direct_applies(const WindowGeometry& g) {
   if (g.in[0] != 1 || g.kernel[0] != 1 || g.out[0] != 1 || g.stride[1] != 1 || g.stride[2] != 1)

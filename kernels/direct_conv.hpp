@@ -32,6 +32,17 @@ void direct_convolution(const WindowGeometry& g, int64_t batch, int64_t groups, 
                         int64_t ci, const float* packed, int64_t co, const float* bias, float* y,
                         ThreadBuffers& padded);
 
+// 1×1 convolutions (stride 1, no padding, any rank) with few input channels
+// per group (at most kMaxPointwiseChannels), where a GEMM spends its time
+// packing and clearing its output: y[n, grp·co + o, p] = bias + Σ_c
+// packed[grp, c, o] · x[n, grp·ci + c, p], summed in the order c, vectors
+// of positions in registers, no copy of x.
+inline constexpr int64_t kMaxPointwiseChannels = 16;
+bool pointwise_applies(const WindowGeometry& g, int64_t in_per_group);
+void pointwise_convolution(const WindowGeometry& g, int64_t batch, int64_t groups, const float* x,
+                           int64_t ci, const float* packed, int64_t co, const float* bias,
+                           float* y);
+
 // Stride 1 in 2-D or 1-D with output rows shorter than a vector (small
 // images, where direct_convolution does not apply), when the flat layout
 // below keeps at least 60% of the positions it computes.

@@ -37,6 +37,27 @@ inline void store(float* p, Vec v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// The first n (< kWidth) values from p, zeros after; and the first n lanes
+// of v to p (a vector's tail past the end of a row or plane).
+inline Vec load_first(const float* p, int64_t n) {
+#ifdef __AVX512F__
+  return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+#else
+  float tmp[kWidth] = {};
+  std::copy_n(p, n, tmp);
+  return load(tmp);
+#endif
+}
+inline void store_first(float* p, Vec v, int64_t n) {
+#ifdef __AVX512F__
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+#else
+  float tmp[kWidth];
+  store(tmp, v);
+  std::copy_n(tmp, n, p);
+#endif
+}
+
 // The sum of a Vec's lanes, by halving (log2(16) roundings per lane).
 inline float horizontal_sum(Vec v) {
   float a[kWidth];

@@ -36,7 +36,8 @@ bool direct_applies(const ConvPlan& p) {
          p.geo.in[2] >= kMinPaddedRow;
 }
 
-// By the direct kernel over the flipped, transposed weights.
+// By the direct kernel (or its flat-plane form for small images) over the
+// flipped, transposed weights.
 void by_direct(const ConvPlan& p, const WindowGeometry& t, const float* dy, const float* w,
                const float* bias, float* dx, ConvScratch& work) {
   const int64_t k = p.geo.kernel_size(), ci = p.in_per_group, co = p.out_per_group;
@@ -49,8 +50,12 @@ void by_direct(const ConvPlan& p, const WindowGeometry& t, const float* dy, cons
         for (int64_t kk = 0; kk < k; ++kk)
           work.packed_t[((g * co + o) * k + (k - 1 - kk)) * ci + c] =
               w[((g * co + o) * ci + c) * k + kk];
-  direct_convolution(t, p.batch, p.groups, dy, co, work.packed_t.data(), ci, bias, dx,
-                     work.padded_grad);
+  if (t.out[2] < kMinPaddedRow)  // small images: on flat planes
+    small_direct_convolution(t, p.batch, p.groups, dy, co, work.packed_t.data(), ci, bias, dx,
+                             work.padded_grad, work.out);
+  else
+    direct_convolution(t, p.batch, p.groups, dy, co, work.packed_t.data(), ci, bias, dx,
+                       work.padded_grad);
 }
 
 // For small images (the index map's method): the flipped convolution's
@@ -69,6 +74,7 @@ void by_map(const ConvPlan& p, const WindowGeometry& t, const float* dy, const f
           work.packed_t[((g * ci + c) * co + o) * k + (k - 1 - kk)] =
               w[((g * co + o) * ci + c) * k + kk];
   build_map(work.map_t, t, co);
+  const bool small_planes = plane_columns_apply(t);
   const int64_t side =
       std::clamp(ceil_div(kMinColumns, std::max<int64_t>(1, nx)), int64_t{1},
                  std::max<int64_t>(1, kColumnBudget / std::max<int64_t>(1, rows * nx)));
@@ -85,8 +91,13 @@ void by_map(const ConvPlan& p, const WindowGeometry& t, const float* dy, const f
     for (int64_t n0 = first; n0 < last; n0 += step) {
       const int64_t count = std::min(step, last - n0), width = count * nx;
       for (int64_t e = 0; e < count; ++e) {
+        const float* dye = dy + ((n0 + e) * p.out_channels + g * co) * np;
+        if (small_planes) {
+          plane_columns(work.map_t, dye, co, t, col + e * nx, width);
+          continue;
+        }
         dyz[0] = 0.0f;
-        copy_floats(dy + ((n0 + e) * p.out_channels + g * co) * np, co * np, dyz + 1);
+        copy_floats(dye, co * np, dyz + 1);
         gather_columns(work.map_t, rows, nx, dyz, col + e * nx, width);
       }
       MatrixMap prod(thread_buffer(work.out), ci, width);
@@ -142,7 +153,7 @@ void transposed_convolution(const TransposedConvGeometry& t, const float* x, con
                            p.in_channels, bias, y, scratch.winograd);
       return;
     }
-    if (direct_applies(p)) {
+    if (direct_applies(p) || small_direct_applies(*flipped)) {
       by_direct(p, *flipped, x, w, bias, y, scratch);
       return;
     }

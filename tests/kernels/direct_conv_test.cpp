@@ -108,3 +108,57 @@ TEST_CASE("direct_conv: small planes, computed flat, match the definition on any
   CHECK_FALSE(small_direct_applies(
       make_geometry({1, 8, 20}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1})));
 }
+
+TEST_CASE("direct_conv: 1×1 convolutions of few input channels match the definition") {
+  struct Case {
+    WindowGeometry g;
+    int64_t batch, cin, cout, groups;
+  };
+  // MobileNet's expansion (3 → 12 at 64×64: blocks of 2048 positions),
+  // positions fewer than a vector and not a multiple of one, 1-D and 3-D,
+  // groups, output channels in blocks of 8, 4 and 1, 16 input channels.
+  const Case cases[] = {
+      {make_geometry({1, 64, 64}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 3, 12,
+       1},
+      {make_geometry({1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 3, 5, 13,
+       1},
+      {make_geometry({1, 1, 2100}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 1, 4, 6,
+       2},
+      {make_geometry({3, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 16, 9,
+       1},
+  };
+  const int before = num_threads();
+  for (const Case& c : cases) {
+    const WindowGeometry& g = c.g;
+    CAPTURE(g.out_size());
+    CAPTURE(c.cout);
+    const int64_t ci = c.cin / c.groups, co = c.cout / c.groups;
+    REQUIRE(pointwise_applies(g, ci));
+    const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
+    const auto w = random_floats(c.cout * ci, 2);
+    const auto b = random_floats(c.cout, 3);
+    std::vector<float> packed(w.size());
+    pack_direct_weights(w.data(), c.groups, ci, co, 1, packed.data());
+    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
+        pointwise_convolution(g, c.batch, c.groups, x.data(), ci, packed.data(), co, bias,
+                              y.data());
+        CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(),
+                                             w.data(), bias)) < 1e-5);
+        if (first.empty()) first = y;
+        CHECK(y == first);
+      }
+    }
+  }
+  set_num_threads(before);
+  // More input channels (a GEMM's case), a stride, padding: not this kernel.
+  const auto one = make_geometry({1, 8, 8}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0});
+  CHECK_FALSE(pointwise_applies(one, 17));
+  CHECK_FALSE(pointwise_applies(
+      make_geometry({1, 8, 8}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 4));
+  CHECK_FALSE(pointwise_applies(
+      make_geometry({1, 8, 8}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}), 4));
+}
