@@ -116,16 +116,15 @@ TEST_CASE("direct_conv: 1×1 convolutions of few input channels match the defini
   };
   // MobileNet's expansion (3 → 12 at 64×64: blocks of 2048 positions),
   // positions fewer than a vector and not a multiple of one, 1-D and 3-D,
-  // groups, output channels in blocks of 8, 4 and 1, 16 input channels.
+  // groups, output channels in blocks of 8, 4 and 1.
   const Case cases[] = {
       {make_geometry({1, 64, 64}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 3, 12,
        1},
-      {make_geometry({1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 3, 5, 13,
+      {make_geometry({1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 3, 4, 13,
        1},
       {make_geometry({1, 1, 2100}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 1, 4, 6,
        2},
-      {make_geometry({3, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 16, 9,
-       1},
+      {make_geometry({3, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 1, 9, 1},
   };
   const int before = num_threads();
   for (const Case& c : cases) {
@@ -156,7 +155,8 @@ TEST_CASE("direct_conv: 1×1 convolutions of few input channels match the defini
   set_num_threads(before);
   // More input channels (a GEMM's case), a stride, padding: not this kernel.
   const auto one = make_geometry({1, 8, 8}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0});
-  CHECK_FALSE(pointwise_applies(one, 17));
+  CHECK(pointwise_applies(one, kMaxPointwiseChannels));
+  CHECK_FALSE(pointwise_applies(one, kMaxPointwiseChannels + 1));
   CHECK_FALSE(pointwise_applies(
       make_geometry({1, 8, 8}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 4));
   CHECK_FALSE(pointwise_applies(
