@@ -36,11 +36,12 @@ namespace strata::kernels {
 // stay with the direct kernel.
 inline constexpr int64_t kWinogradMinRow = 24;
 
-// Output rows at least this long for the Weights gradient by Winograd: there
-// its tile sums (loads of the transformed input and gradient, ~10 loads per 16
-// multiply-adds, from the second-level cache) beat im2col + GEMM only on
-// large images (1.5× at 128×128, 2× at 256×256; 0.9× at 32×32, batch 32).
-inline constexpr int64_t kWinogradMinGradRow = 64;
+// Output rows at least this long for the Weights gradient by Winograd (the
+// forward's bound): its 16 tile sums per item, each a matrix product over the
+// item's tiles, beat im2col + GEMM from 32×32 up (5.9 → 4.5 ms forward +
+// backward at [32,16,32,32] → 32, 1.31 → 1.19 ms at 128×128, 4.2 → 3.6 ms at
+// 256×256, 1 thread).
+inline constexpr int64_t kWinogradMinGradRow = 24;
 
 // Whether the Winograd kernel applies: 2-D (or 1 × n × m), a 3×3 kernel,
 // stride 1, dilation 1, one group, rows of kWinogradMinRow or more.
@@ -50,7 +51,7 @@ bool winograd_applies(const WindowGeometry& g, int64_t groups);
 // tiles, products and row buffers. Only grows; a warm call allocates nothing.
 struct WinogradScratch {
   std::vector<float> u;
-  ThreadBuffers v, m, rows;
+  ThreadBuffers v, m, rows, part;
   std::vector<double> du;  // the weights gradient: per chunk of work, [16][co][ci]
 };
 
@@ -69,8 +70,8 @@ void winograd_convolution(const WindowGeometry& g, int64_t batch, const float* x
 // dw [co][ci][3][3] = the Weights gradient of the convolution above for input
 // x and output gradient dy [batch, co, out…] (overwritten): the adjoint of
 // the same factorization, dw = Gᵀ (Σ_tiles (Bᵀ d B) ⊙ (A dy Aᵀ)) G, the sum
-// over tiles a matrix product per ξ. Tiles are summed per item in float
-// vectors, items per fixed chunk in double, chunks in order: identical for any
+// over tiles a matrix product per ξ. Tiles are summed per item in float (a
+// GEMM), items per fixed chunk in double, chunks in order: identical for any
 // thread count.
 void winograd_weights_grad(const WindowGeometry& g, int64_t batch, const float* x, int64_t ci,
                            const float* dy, int64_t co, float* dw, WinogradScratch& scratch);
