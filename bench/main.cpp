@@ -105,6 +105,15 @@ void print_summary(const Collector& c, int threads, int rounds, const std::strin
       std::printf(" %s %.1f GB/s;", bench::copy_probe_name(e).substr(11).c_str(),
                   8.0 * static_cast<double>(e) / s / 1e9);
   }
+  // A vector loop's copy: its stores read each line first (the ceiling of a
+  // one-pass kernel, which "of probe" does not use).
+  std::printf(" by a vector loop:");
+  for (int64_t e : sizes) {
+    const double s = c.seconds(bench::loop_copy_probe_name(e));
+    if (s > 0)
+      std::printf(" %s %.1f GB/s;", bench::loop_copy_probe_name(e).substr(16).c_str(),
+                  8.0 * static_cast<double>(e) / s / 1e9);
+  }
   std::printf("\n\n");
   // On one thread, also the ratio of CPU times (the fairer figure on a busy
   // machine; on more threads the main thread's CPU time is not the whole).

@@ -11,6 +11,7 @@
 #include "cases.hpp"
 #include "core/tensor.hpp"  // Eigen, with its GCC 12 warnings silenced
 #include "core/threads.hpp"
+#include "kernels/plane_sums.hpp"
 
 namespace bench {
 
@@ -26,6 +27,27 @@ void run_copy(benchmark::State& state, int64_t elements) {
     strata::parallel_for(chunks, [&](int64_t c) {
       const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
       std::memcpy(dst.data() + a, src.data() + a, sizeof(float) * static_cast<size_t>(b - a));
+    });
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+// The same copy by a plain vector loop, as a kernel writes its output: its
+// stores read each cache line before writing it (memcpy's `rep movsb` does
+// not), the ceiling of a kernel that reads and writes each value once.
+void run_loop_copy(benchmark::State& state, int64_t elements) {
+  const std::vector<float> src = random_values(elements, 1);
+  std::vector<float> dst(src.size());
+  constexpr int64_t chunks = 64;
+  for (auto _ : state) {
+    strata::parallel_for(chunks, [&](int64_t c) {
+      const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
+      int64_t i = a;
+      for (; i + strata::plane_sums::kWidth <= b; i += strata::plane_sums::kWidth)
+        strata::plane_sums::store(dst.data() + i, strata::plane_sums::load(src.data() + i));
+      for (; i < b; ++i)
+        dst[static_cast<size_t>(i)] = src[static_cast<size_t>(i)];
     });
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
@@ -59,8 +81,15 @@ std::string gemm_probe_name() {
   return "probe sgemm " + std::to_string(kGemmProbeSize) + "^3";
 }
 
+std::string loop_copy_probe_name(int64_t elements) {
+  return "probe loop copy " + std::to_string(elements * 4 / 1024) + " KiB";
+}
+
 void register_copy_probe(int64_t elements) {
   benchmark::RegisterBenchmark(copy_probe_name(elements).c_str(), run_copy, elements)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark(loop_copy_probe_name(elements).c_str(), run_loop_copy, elements)
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
 }
