@@ -17,41 +17,42 @@ namespace bench {
 
 namespace {
 
-void run_copy(benchmark::State& state, int64_t elements) {
+// copy(dst, src, count) over a tensor of `elements` floats, in fixed chunks
+// over the threads, on strata's pool, as the kernels split their work (so a
+// busy machine affects the probe as it does the kernels).
+template <typename Copy>
+void run_chunked_copy(benchmark::State& state, int64_t elements, Copy copy) {
   const std::vector<float> src = random_values(elements, 1);
   std::vector<float> dst(src.size());
-  // Fixed chunks over the threads, on strata's pool, as the kernels split
-  // their work (so a busy machine affects the probe as it does the kernels).
   constexpr int64_t chunks = 64;
   for (auto _ : state) {
     strata::parallel_for(chunks, [&](int64_t c) {
       const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
-      std::memcpy(dst.data() + a, src.data() + a, sizeof(float) * static_cast<size_t>(b - a));
+      copy(dst.data() + a, src.data() + a, b - a);
     });
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
 }
 
+void run_copy(benchmark::State& state, int64_t elements) {
+  run_chunked_copy(state, elements, [](float* dst, const float* src, int64_t n) {
+    std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(n));
+  });
+}
+
 // The same copy by a plain vector loop, as a kernel writes its output: its
 // stores read each cache line before writing it (memcpy's `rep movsb` does
 // not), the ceiling of a kernel that reads and writes each value once.
 void run_loop_copy(benchmark::State& state, int64_t elements) {
-  const std::vector<float> src = random_values(elements, 1);
-  std::vector<float> dst(src.size());
-  constexpr int64_t chunks = 64;
-  for (auto _ : state) {
-    strata::parallel_for(chunks, [&](int64_t c) {
-      const int64_t a = elements * c / chunks, b = elements * (c + 1) / chunks;
-      int64_t i = a;
-      for (; i + strata::plane_sums::kWidth <= b; i += strata::plane_sums::kWidth)
-        strata::plane_sums::store(dst.data() + i, strata::plane_sums::load(src.data() + i));
-      for (; i < b; ++i)
-        dst[static_cast<size_t>(i)] = src[static_cast<size_t>(i)];
-    });
-    benchmark::DoNotOptimize(dst.data());
-    benchmark::ClobberMemory();
-  }
+  run_chunked_copy(state, elements, [](float* dst, const float* src, int64_t n) {
+    namespace ps = strata::plane_sums;
+    int64_t i = 0;
+    for (; i + ps::kWidth <= n; i += ps::kWidth)
+      ps::store(dst + i, ps::load(src + i));
+    for (; i < n; ++i)
+      dst[i] = src[i];
+  });
 }
 
 void run_gemm(benchmark::State& state, int64_t n) {

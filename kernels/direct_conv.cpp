@@ -23,6 +23,29 @@ PaddedShape direct_shape(const WindowGeometry& g) {
   return s;
 }
 
+// acc[o][v] += Σ_c,kh,kw w[c, kh, kw, o] · xp[c, row + kh·dh, j0 + v·16 + kw·dw + :16]
+// for OB output channels (`w` at the block's first, rows of `co` numbers),
+// summed in the order c, kh, kw.
+template <int OB, int NV>
+inline void window_sums(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t channels,
+                        const float* w, int64_t co, int64_t row, int64_t j0, Vec (&acc)[OB][NV]) {
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2], ksize = kh_n * kw_n;
+  const int64_t dh = g.dilation[1], dw = g.dilation[2];
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t kh = 0; kh < kh_n; ++kh) {
+      const float* r = xp + (c * s.hp + row + kh * dh) * s.wp + j0;
+      const float* wk = w + (c * ksize + kh * kw_n) * co;
+      for (int64_t kw = 0; kw < kw_n; ++kw, wk += co) {
+        Vec in[NV];
+        for (int v = 0; v < NV; ++v)
+          in[v] = plane_sums::load(r + kw * dw + v * kVec);
+        for (int o = 0; o < OB; ++o)
+          for (int v = 0; v < NV; ++v)
+            acc[o][v] += wk[o] * in[v];
+      }
+    }
+}
+
 // Output rows [oh0, oh1) of OB output channels of one example and group:
 // y[o, oh, :] = bias[o] + Σ_c,kh,kw w[c, kh, kw, o] · xp[c, oh + kh·dh, kw·dw + :].
 // `w` points at the block's first channel in the packed weights (rows of
@@ -32,27 +55,14 @@ void direct_rows(const float* xp, PaddedShape s, const WindowGeometry& g, int64_
                  const float* w, int64_t co, const float* bias, int64_t oh0, int64_t oh1, float* y,
                  int64_t positions) {
   constexpr int64_t NV = kDirectVectors;
-  const int64_t ow = g.out[2], kh_n = g.kernel[1], kw_n = g.kernel[2];
-  const int64_t dh = g.dilation[1], dw = g.dilation[2], ksize = kh_n * kw_n;
+  const int64_t ow = g.out[2];
   for (int64_t oh = oh0; oh < oh1; ++oh)
     for (int64_t j0 = 0; j0 < ow; j0 += NV * kVec) {
       Vec acc[OB][NV];
       for (int o = 0; o < OB; ++o)
         for (int v = 0; v < NV; ++v)
           acc[o][v] = Vec{} + (bias ? bias[o] : 0.0f);
-      for (int64_t c = 0; c < channels; ++c)
-        for (int64_t kh = 0; kh < kh_n; ++kh) {
-          const float* row = xp + (c * s.hp + oh + kh * dh) * s.wp + j0;
-          const float* wk = w + (c * ksize + kh * kw_n) * co;
-          for (int64_t kw = 0; kw < kw_n; ++kw, wk += co) {
-            Vec in[NV];
-            for (int v = 0; v < NV; ++v)
-              in[v] = plane_sums::load(row + kw * dw + v * kVec);
-            for (int o = 0; o < OB; ++o)
-              for (int v = 0; v < NV; ++v)
-                acc[o][v] += wk[o] * in[v];
-          }
-        }
+      window_sums<OB, NV>(xp, s, g, channels, w, co, oh, j0, acc);
       const int64_t m = std::min(NV * kVec, ow - j0);
       for (int o = 0; o < OB; ++o) {
         float* dst = y + o * positions + oh * ow + j0;
@@ -95,25 +105,11 @@ void direct_all(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t
 template <int OB, int NV>
 void flat_step(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t channels,
                const float* w, int64_t co, int64_t j0, float* wide, int64_t ld) {
-  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2], ksize = kh_n * kw_n;
-  const int64_t dh = g.dilation[1], dw = g.dilation[2];
   Vec acc[OB][NV];
   for (int o = 0; o < OB; ++o)
     for (int v = 0; v < NV; ++v)
       acc[o][v] = Vec{};
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t kh = 0; kh < kh_n; ++kh) {
-      const float* row = xp + (c * s.hp + kh * dh) * s.wp + j0;
-      const float* wk = w + (c * ksize + kh * kw_n) * co;
-      for (int64_t kw = 0; kw < kw_n; ++kw, wk += co) {
-        Vec in[NV];
-        for (int v = 0; v < NV; ++v)
-          in[v] = plane_sums::load(row + kw * dw + v * kVec);
-        for (int o = 0; o < OB; ++o)
-          for (int v = 0; v < NV; ++v)
-            acc[o][v] += wk[o] * in[v];
-      }
-    }
+  window_sums<OB, NV>(xp, s, g, channels, w, co, 0, j0, acc);
   for (int o = 0; o < OB; ++o)
     for (int v = 0; v < NV; ++v)
       plane_sums::store(wide + o * ld + j0 + v * kVec, acc[o][v]);

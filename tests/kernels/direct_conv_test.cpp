@@ -12,11 +12,48 @@ using strata::testing::max_error;
 using strata::testing::naive_conv;
 using strata::testing::random_floats;
 
-TEST_CASE("direct_conv: stride-1 convolutions in 2-D and 1-D match the definition") {
-  struct Case {
-    WindowGeometry g;
-    int64_t batch, cin, cout, groups;
-  };
+namespace {
+
+struct Case {
+  WindowGeometry g;
+  int64_t batch, cin, cout, groups;
+};
+
+// conv(x, packed, bias, y) for the case (weights packed for the direct
+// kernels), with and without a bias, on 1, 2 and 3 threads: each within
+// 1e-5 of the definition, all three identical.
+template <typename Conv>
+void check_case(const Case& c, Conv conv) {
+  const WindowGeometry& g = c.g;
+  CAPTURE(g.in[1]);
+  CAPTURE(g.in[2]);
+  CAPTURE(c.cout);
+  const int64_t ci = c.cin / c.groups, co = c.cout / c.groups, k = g.kernel_size();
+  const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
+  const auto w = random_floats(c.cout * ci * k, 2);
+  const auto b = random_floats(c.cout, 3);
+  std::vector<float> packed(w.size());
+  pack_direct_weights(w.data(), c.groups, ci, co, k, packed.data());
+  const int before = num_threads();
+  for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+    std::vector<float> first;
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
+      conv(x.data(), packed.data(), bias, y.data());
+      CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(), w.data(),
+                                           bias)) < 1e-5);
+      if (first.empty()) first = y;
+      CHECK(y == first);
+    }
+  }
+  set_num_threads(before);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "direct_conv: stride-1 convolutions in 2-D and 1-D match the definition on any thread count") {
   // Odd widths (a partial last step of 32), output channels in blocks of 8,
   // 4 and 1, dilation, uneven padding, row counts not a multiple of 4.
   const Case cases[] = {
@@ -29,33 +66,15 @@ TEST_CASE("direct_conv: stride-1 convolutions in 2-D and 1-D match the definitio
       {make_geometry({1, 5, 20}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 5, 9,
        1},
   };
-  for (const Case& c : cases) {
-    const WindowGeometry& g = c.g;
-    CAPTURE(g.in[1]);
-    CAPTURE(g.in[2]);
-    CAPTURE(c.cout);
-    const int64_t ci = c.cin / c.groups, co = c.cout / c.groups, k = g.kernel_size();
-    const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
-    const auto w = random_floats(c.cout * ci * k, 2);
-    const auto b = random_floats(c.cout, 3);
-    std::vector<float> packed(w.size());
-    pack_direct_weights(w.data(), c.groups, ci, co, k, packed.data());
-    ThreadBuffers padded;
-    std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
-    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
-      direct_convolution(g, c.batch, c.groups, x.data(), ci, packed.data(), co, bias, y.data(),
-                         padded);
-      CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(), w.data(),
-                                           bias)) < 1e-5);
-    }
-  }
+  for (const Case& c : cases)
+    check_case(c, [&](const float* x, const float* packed, const float* bias, float* y) {
+      ThreadBuffers padded;
+      direct_convolution(c.g, c.batch, c.groups, x, c.cin / c.groups, packed, c.cout / c.groups,
+                         bias, y, padded);
+    });
 }
 
 TEST_CASE("direct_conv: small planes, computed flat, match the definition on any thread count") {
-  struct Case {
-    WindowGeometry g;
-    int64_t batch, cin, cout, groups;
-  };
   // The ResNet block's 8×8 and the digits net's first layer (one input
   // channel), output channels in blocks of 8, 4 and 1, groups, dilation,
   // uneven padding, a 1-D row, a plane whose flat width is not a multiple of
@@ -71,35 +90,14 @@ TEST_CASE("direct_conv: small planes, computed flat, match the definition on any
       {make_geometry({1, 9, 11}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}), 1, 2, 4,
        1},
   };
-  const int before = num_threads();
   for (const Case& c : cases) {
-    const WindowGeometry& g = c.g;
-    CAPTURE(g.in[1]);
-    CAPTURE(g.in[2]);
-    CAPTURE(c.cout);
-    REQUIRE(small_direct_applies(g));
-    const int64_t ci = c.cin / c.groups, co = c.cout / c.groups, k = g.kernel_size();
-    const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
-    const auto w = random_floats(c.cout * ci * k, 2);
-    const auto b = random_floats(c.cout, 3);
-    std::vector<float> packed(w.size());
-    pack_direct_weights(w.data(), c.groups, ci, co, k, packed.data());
-    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
-      std::vector<float> first;
-      for (int threads : {1, 2, 3}) {
-        set_num_threads(threads);
-        ThreadBuffers padded, wide;
-        std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
-        small_direct_convolution(g, c.batch, c.groups, x.data(), ci, packed.data(), co, bias,
-                                 y.data(), padded, wide);
-        CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(),
-                                             w.data(), bias)) < 1e-5);
-        if (first.empty()) first = y;
-        CHECK(y == first);
-      }
-    }
+    REQUIRE(small_direct_applies(c.g));
+    check_case(c, [&](const float* x, const float* packed, const float* bias, float* y) {
+      ThreadBuffers padded, wide;
+      small_direct_convolution(c.g, c.batch, c.groups, x, c.cin / c.groups, packed,
+                               c.cout / c.groups, bias, y, padded, wide);
+    });
   }
-  set_num_threads(before);
   // Where the flat layout would waste more than 40%: left to im2col + GEMM.
   CHECK_FALSE(small_direct_applies(
       make_geometry({1, 4, 4}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1})));
@@ -110,10 +108,6 @@ TEST_CASE("direct_conv: small planes, computed flat, match the definition on any
 }
 
 TEST_CASE("direct_conv: 1×1 convolutions of few input channels match the definition") {
-  struct Case {
-    WindowGeometry g;
-    int64_t batch, cin, cout, groups;
-  };
   // MobileNet's expansion (3 → 12 at 64×64: blocks of 2048 positions),
   // positions fewer than a vector and not a multiple of one, 1-D and 3-D,
   // groups, output channels in blocks of 8, 4 and 1.
@@ -126,33 +120,13 @@ TEST_CASE("direct_conv: 1×1 convolutions of few input channels match the defini
        2},
       {make_geometry({3, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), 2, 1, 9, 1},
   };
-  const int before = num_threads();
   for (const Case& c : cases) {
-    const WindowGeometry& g = c.g;
-    CAPTURE(g.out_size());
-    CAPTURE(c.cout);
-    const int64_t ci = c.cin / c.groups, co = c.cout / c.groups;
-    REQUIRE(pointwise_applies(g, ci));
-    const auto x = random_floats(c.batch * c.cin * g.in_size(), 1);
-    const auto w = random_floats(c.cout * ci, 2);
-    const auto b = random_floats(c.cout, 3);
-    std::vector<float> packed(w.size());
-    pack_direct_weights(w.data(), c.groups, ci, co, 1, packed.data());
-    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
-      std::vector<float> first;
-      for (int threads : {1, 2, 3}) {
-        set_num_threads(threads);
-        std::vector<float> y(static_cast<size_t>(c.batch * c.cout * g.out_size()), 7.0f);
-        pointwise_convolution(g, c.batch, c.groups, x.data(), ci, packed.data(), co, bias,
-                              y.data());
-        CHECK(max_error(y.data(), naive_conv(g, c.batch, c.cin, c.cout, c.groups, x.data(),
-                                             w.data(), bias)) < 1e-5);
-        if (first.empty()) first = y;
-        CHECK(y == first);
-      }
-    }
+    REQUIRE(pointwise_applies(c.g, c.cin / c.groups));
+    check_case(c, [&](const float* x, const float* packed, const float* bias, float* y) {
+      pointwise_convolution(c.g, c.batch, c.groups, x, c.cin / c.groups, packed, c.cout / c.groups,
+                            bias, y);
+    });
   }
-  set_num_threads(before);
   // More input channels (a GEMM's case), a stride, padding: not this kernel.
   const auto one = make_geometry({1, 8, 8}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0});
   CHECK(pointwise_applies(one, kMaxPointwiseChannels));
