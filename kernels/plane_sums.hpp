@@ -223,15 +223,10 @@ inline Vec padded_block(const float* xr, int64_t w, int64_t bw, int64_t j) {
   if (c >= 0 && c + kWidth <= w) return load(xr + c);
   if (c + kWidth <= 0 || c >= w) return Vec{};
 #ifdef __AVX512F__
-  // A masked load of the values inside, then an expand into their lanes (a
-  // vector composed in memory would stall; and the expanding load from
-  // memory is microcoded on AMD Zen 4, where it made Winograd's row splits
-  // 18% of a 3×3 convolution's forward and backward).
+  // An expanding masked load (a vector composed in memory would stall).
   const int64_t lo = std::max<int64_t>(0, -c), hi = std::min(kWidth, w - c);
   const auto mask = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-  const __m512 inside =
-      _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (hi - lo)) - 1), xr + c + lo);
-  return _mm512_maskz_expand_ps(mask, inside);
+  return _mm512_maskz_expandloadu_ps(mask, xr + c + lo);
 #endif
   float tmp[kWidth];
   for (int64_t i = 0; i < kWidth; ++i)
