@@ -52,7 +52,7 @@ void convolution_forward(const ConvPlan& p, const float* x, const float* w, cons
 
 void convolution_weights_grad(const ConvPlan& p, const float* x, const float* dy, float* dw,
                               ConvScratch& scratch) {
-  if (p.batch > 0 && winograd_applies(p.geo, p.groups) && p.geo.out[2] >= kWinogradMinGradRow) {
+  if (p.batch > 0 && winograd_grad_applies(p.geo, p.groups, p.in_channels, p.out_channels)) {
     winograd_weights_grad(p.geo, p.batch, x, p.in_channels, dy, p.out_channels, dw,
                           scratch.winograd);
     return;

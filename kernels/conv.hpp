@@ -22,8 +22,7 @@ void convolution_forward(const ConvPlan& p, const float* x, const float* w, cons
                          float* y, ConvScratch& scratch);
 
 // dw = the Weights gradient for input x and output gradient dy: Winograd
-// where the forward uses it and rows are kWinogradMinGradRow or more, else
-// im2col + GEMM.
+// where winograd_grad_applies (kernels/winograd.hpp), else im2col + GEMM.
 void convolution_weights_grad(const ConvPlan& p, const float* x, const float* dy, float* dw,
                               ConvScratch& scratch);
 

@@ -236,7 +236,63 @@ void gradient_tiles(const float* dyc, const Layout& dl, int64_t tr0, int64_t tr1
   }
 }
 
+// du[k · ci + c] += Σ_tile dm[k · 16 · tiles + tile] · v[c · 16 · tiles + tile]
+// for KB × CB channels (one ξ), lanes summed in float, then into du.
+template <int KB, int CB>
+void gradient_products(const float* dm, const float* v, int64_t tiles, double* du, int64_t ci) {
+  const int64_t stride = 16 * tiles;
+  Vec acc[KB][CB];
+  for (int k = 0; k < KB; ++k)
+    for (int c = 0; c < CB; ++c)
+      acc[k][c] = Vec{};
+  for (int64_t t = 0; t < tiles; t += kVec) {
+    Vec a[KB], b[CB];
+    for (int k = 0; k < KB; ++k)
+      a[k] = load(dm + k * stride + t);
+    for (int c = 0; c < CB; ++c)
+      b[c] = load(v + c * stride + t);
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < CB; ++c)
+        acc[k][c] += a[k] * b[c];
+  }
+  if constexpr (KB == 4 && CB == 4) {
+    Vec flat[16];
+    for (int f = 0; f < 16; ++f)
+      flat[f] = acc[f / 4][f % 4];
+    float sums[kVec];
+    store(sums, fold16(flat));
+    for (int i = 0; i < 16; ++i) {
+      const int f = ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3);
+      du[(f / 4) * ci + f % 4] += sums[i];
+    }
+  } else {
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < CB; ++c)
+        du[k * ci + c] += plane_sums::horizontal_sum(acc[k][c]);
+  }
+}
+
+template <int KB>
+void gradient_row(const float* dm, const float* v, int64_t tiles, double* du, int64_t ci) {
+  const int64_t stride = 16 * tiles;
+  int64_t c = 0;
+  for (; c + 4 <= ci; c += 4)
+    gradient_products<KB, 4>(dm, v + c * stride, tiles, du + c, ci);
+  for (; c < ci; ++c)
+    gradient_products<KB, 1>(dm, v + c * stride, tiles, du + c, ci);
+}
+
 }  // namespace
+
+bool winograd_grad_by_gemm(int64_t ci, int64_t co) {
+  return ci * co >= kWinogradGemmChannels;
+}
+
+bool winograd_grad_applies(const WindowGeometry& g, int64_t groups, int64_t ci, int64_t co) {
+  return winograd_applies(g, groups) &&
+         (g.out[2] >= kWinogradMinGradRow ||
+          (g.out[2] >= kWinogradMinGemmGradRow && winograd_grad_by_gemm(ci, co)));
+}
 
 bool winograd_applies(const WindowGeometry& g, int64_t groups) {
   return groups == 1 && g.in[0] == 1 && g.out[0] == 1 &&
@@ -315,7 +371,8 @@ void winograd_weights_grad(const WindowGeometry& g, int64_t batch, const float* 
   ensure_threads(scratch.v, 16 * ci * most);
   ensure_threads(scratch.m, 16 * co * most);
   ensure_threads(scratch.rows, 8 * l.half_len);
-  ensure_threads(scratch.part, co * ci);
+  const bool by_gemm = winograd_grad_by_gemm(ci, co);
+  ensure_threads(scratch.part, by_gemm ? co * ci : 0);
   const int64_t in_plane = l.h * l.w, out_plane = l.oh * l.ow;
   parallel_for(chunks, [&](int64_t chunk) {
     double* du = scratch.du.data() + chunk * size;
@@ -332,17 +389,29 @@ void winograd_weights_grad(const WindowGeometry& g, int64_t batch, const float* 
       for (int64_t k = 0; k < co; ++k)
         gradient_tiles(dy + (n * co + k) * out_plane, dl, tr0, tr1, m + k * 16 * tiles, tiles,
                        rows);
-      // Per ξ, du += M · Vᵀ over the item's tiles: a matrix product (rows
-      // 16 · tiles apart), in float, then added to the chunk's double sums.
       for (int64_t xi = 0; xi < 16; ++xi) {
-        using CMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
-        const CMap mx(m + xi * tiles, co, tiles, Eigen::OuterStride<>(16 * tiles));
-        const CMap vx(v + xi * tiles, ci, tiles, Eigen::OuterStride<>(16 * tiles));
-        MatrixMap prod(part, co, ci);
-        prod.noalias() = mx * vx.transpose();
         double* dx = du + xi * co * ci;
-        for (int64_t i = 0; i < co * ci; ++i)
-          dx[i] += part[i];
+        if (by_gemm) {
+          // du += M · Vᵀ over the item's tiles: a matrix product (rows
+          // 16 · tiles apart), in float, then added to the chunk's sums.
+          using CMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+          const CMap mx(m + xi * tiles, co, tiles, Eigen::OuterStride<>(16 * tiles));
+          const CMap vx(v + xi * tiles, ci, tiles, Eigen::OuterStride<>(16 * tiles));
+          MatrixMap prod(part, co, ci);
+          prod.noalias() = mx * vx.transpose();
+          for (int64_t i = 0; i < co * ci; ++i)
+            dx[i] += part[i];
+          continue;
+        }
+        // Few channels: the tiles in the vector lanes, 4 × 4 channels at a
+        // time.
+        const float* mx = m + xi * tiles;
+        const float* vx = v + xi * tiles;
+        int64_t k = 0;
+        for (; k + 4 <= co; k += 4)
+          gradient_row<4>(mx + k * 16 * tiles, vx, tiles, dx + k * ci, ci);
+        for (; k < co; ++k)
+          gradient_row<1>(mx + k * 16 * tiles, vx, tiles, dx + k * ci, ci);
       }
     }
   });

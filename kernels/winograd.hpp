@@ -36,16 +36,30 @@ namespace strata::kernels {
 // stay with the direct kernel.
 inline constexpr int64_t kWinogradMinRow = 24;
 
-// Output rows at least this long for the Weights gradient by Winograd (the
-// forward's bound): its 16 tile sums per item, each a matrix product over the
-// item's tiles, beat im2col + GEMM from 32×32 up (5.9 → 4.5 ms forward +
-// backward at [32,16,32,32] → 32, 1.31 → 1.19 ms at 128×128, 4.2 → 3.6 ms at
-// 256×256, 1 thread).
-inline constexpr int64_t kWinogradMinGradRow = 24;
+// The Weights gradient by Winograd sums, per ξ, products of the transformed
+// gradient and input over the tiles. With the tiles in the vector lanes (4 × 4
+// channels at a time, ~10 loads per 16 multiply-adds from the second-level
+// cache, a fold of the lanes per item) it beats im2col + GEMM on large images
+// only: from rows of kWinogradMinGradRow (1.5× at 128×128, 2× at 256×256,
+// 0.9× at 32×32, batch 32). With ci · co of kWinogradGemmChannels or more the
+// sums are matrix products instead (Eigen, per item), which beat im2col + GEMM
+// from the forward's rows of kWinogradMinGemmGradRow: 16 → 32 channels at
+// [32,16,32,32], 6.8 → 5.4–5.8 ms forward + backward (medians of 7 and 9
+// alternated runs, 1 thread). With fewer channels the products are small for
+// Eigen's kernel (8 or 16 rows); at 16 → 16 (128×128) and 16 → 8 (256×256)
+// one alternated series measured them 19% and 30% slower than the lanes,
+// another no different, so the lanes stay there.
+inline constexpr int64_t kWinogradMinGradRow = 64;
+inline constexpr int64_t kWinogradMinGemmGradRow = 24;
+inline constexpr int64_t kWinogradGemmChannels = 512;
 
 // Whether the Winograd kernel applies: 2-D (or 1 × n × m), a 3×3 kernel,
 // stride 1, dilation 1, one group, rows of kWinogradMinRow or more.
 bool winograd_applies(const WindowGeometry& g, int64_t groups);
+// Whether the Weights gradient goes by Winograd (see above), and whether its
+// tile sums are matrix products (ci · co ≥ kWinogradGemmChannels).
+bool winograd_grad_applies(const WindowGeometry& g, int64_t groups, int64_t ci, int64_t co);
+bool winograd_grad_by_gemm(int64_t ci, int64_t co);
 
 // Per-call scratch: the transformed weights, per-thread transformed input
 // tiles, products and row buffers. Only grows; a warm call allocates nothing.
@@ -71,8 +85,8 @@ void winograd_convolution(const WindowGeometry& g, int64_t batch, const float* x
 // x and output gradient dy [batch, co, out…] (overwritten): the adjoint of
 // the same factorization, dw = Gᵀ (Σ_tiles (Bᵀ d B) ⊙ (A dy Aᵀ)) G, the sum
 // over tiles a matrix product per ξ. Tiles are summed per item in float (a
-// GEMM), items per fixed chunk in double, chunks in order: identical for any
-// thread count.
+// GEMM, or vector lanes), items per fixed chunk in double, chunks in order:
+// identical for any thread count.
 void winograd_weights_grad(const WindowGeometry& g, int64_t batch, const float* x, int64_t ci,
                            const float* dy, int64_t co, float* dw, WinogradScratch& scratch);
 

@@ -184,6 +184,16 @@ TEST_CASE("winograd: the weights gradient within its bound of the float64 defini
     worst = std::max(worst, e);
   }
   MESSAGE("worst error / (sum |dy||x|): " << worst);
+  // The cases take both ways of summing over tiles: matrix products for 16 →
+  // 32 channels, vector lanes for the others.
+  CHECK(winograd_grad_by_gemm(16, 32));
+  CHECK_FALSE(winograd_grad_by_gemm(16, 9));
+  CHECK(winograd_grad_applies(
+      make_geometry({1, 32, 32}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}), 1, 16,
+      32));
+  CHECK_FALSE(winograd_grad_applies(
+      make_geometry({1, 32, 32}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}), 1, 16,
+      16));
 }
 
 TEST_CASE("winograd: identical results on 1, 2 and 3 threads") {
