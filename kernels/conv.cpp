@@ -2,6 +2,7 @@
 
 #include "kernels/depthwise_conv.hpp"
 #include "kernels/direct_conv.hpp"
+#include "kernels/small_conv.hpp"
 #include "kernels/winograd.hpp"
 
 namespace strata::kernels {

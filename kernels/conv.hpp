@@ -1,13 +1,13 @@
-// A convolution's forward, by whichever kernel suits its plan: the depthwise
-// kernel (kernels/depthwise_conv.hpp) for one channel per group, the
-// pointwise kernel (kernels/direct_conv.hpp) for 1×1 with few input channels, Winograd
-// F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with rows of 24 or more, the direct
-// kernel (kernels/direct_conv.hpp) for stride 1 with output rows of a vector
-// or more, and its flat-plane form for stride 1 on small images (rows shorter
-// than a vector) that waste little, im2col + GEMM (kernels/gemm_conv.hpp) for
-// the rest. The choice
-// depends on the sizes alone, so results do too. ConvolutionLayer's forward
-// and the input gradient of a transposed convolution both run here.
+// A convolution's forward, by whichever kernel suits its plan, in this order:
+// the depthwise kernel (kernels/depthwise_conv.hpp) for one channel per group;
+// the pointwise kernel (kernels/small_conv.hpp) for 1×1 with few input
+// channels; Winograd F(2×2, 3×3) (kernels/winograd.hpp) for 3×3 stride 1 with
+// rows of 24 or more; the direct kernel (kernels/direct_conv.hpp) for stride 1
+// with output rows of a vector or more; its flat-plane form
+// (kernels/small_conv.hpp) for stride 1 on small images that waste little;
+// im2col + GEMM (kernels/gemm_conv.hpp) for the rest. The choice depends on the
+// sizes alone, so results do too. ConvolutionLayer's forward and the input
+// gradient of a transposed convolution both run here.
 #pragma once
 
 #include "kernels/gemm_conv.hpp"

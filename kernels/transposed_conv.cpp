@@ -6,6 +6,7 @@
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "kernels/direct_conv.hpp"
+#include "kernels/small_conv.hpp"
 #include "kernels/winograd.hpp"
 
 namespace strata::kernels {

@@ -4,6 +4,7 @@
 
 #include "conv_reference.hpp"
 #include "core/threads.hpp"
+#include "kernels/small_conv.hpp"
 
 using namespace strata;
 using namespace strata::kernels;
