@@ -29,7 +29,8 @@ void pointwise_convolution(const WindowGeometry& g, int64_t batch, int64_t group
 // below keeps at least 60% of the positions it computes.
 bool small_direct_applies(const WindowGeometry& g);
 
-// The same sum for such small planes: each example's padded input planes seen
+// The direct kernel's sum (kernels/direct_conv.hpp, packed weights from
+// pack_direct_weights) for such small planes: each example's padded input planes seen
 // as one flat row (output (oh, ow) at oh·wp + ow, wp the padded width), so
 // that every kernel position is one contiguous load, with no im2col; the
 // positions that fall past a row's end are computed and dropped. Summed in the
