@@ -7,6 +7,7 @@
 #endif
 
 #include "core/threads.hpp"
+#include "kernels/im2col.hpp"
 
 namespace strata::kernels {
 
@@ -64,13 +65,10 @@ void vector_rows(const WindowGeometry& g, const Padded& s, const float* xp, cons
       }
     for (int64_t r = 0; r < R; ++r) {
       float* yr = y + (i0 + r) * ow;
-      if (j + kVec <= ow) {
+      if (j + kVec <= ow)
         store(yr + j, acc[r]);
-      } else {
-        float tmp[kVec];
-        store(tmp, acc[r]);
-        std::copy_n(tmp, ow - j, yr + j);
-      }
+      else
+        plane_sums::store_first(yr + j, acc[r], ow - j);
     }
   }
 }
@@ -100,19 +98,8 @@ void plane(const WindowGeometry& g, const Padded& s, const float* x, const float
       }
     }
   } else {
-    // Padded rows: zero margins around a copy of each row.
-    for (int64_t r = 0; r < s.hp; ++r) {
-      float* row = xp + r * s.wp;
-      const int64_t ir = r - bh;
-      if (ir < 0 || ir >= ih) {
-        std::fill_n(row, s.wp, 0.0f);
-        continue;
-      }
-      const int64_t n = std::min(iw, s.wp - bw);
-      std::fill_n(row, bw, 0.0f);
-      copy_floats(x + ir * iw, n, row + bw);
-      std::fill(row + bw + n, row + s.wp, 0.0f);
-    }
+    // Padded rows: zero margins around a copy of each row (wp ≥ bw + iw).
+    pad_rows(x, 1, g, PaddedShape{s.hp, s.wp}, 0, s.hp, xp);
   }
   if (sw <= 2) {
     // Four output rows at a time: four independent chains of multiply-adds

@@ -44,14 +44,11 @@ void direct_rows(const float* xp, PaddedShape s, const WindowGeometry& g, int64_
       const int64_t m = std::min(NV * kVec, ow - j0);
       for (int o = 0; o < OB; ++o) {
         float* dst = y + o * positions + oh * ow + j0;
-        if (m == NV * kVec) {
-          for (int v = 0; v < NV; ++v)
+        for (int v = 0; v < NV; ++v) {
+          if (m >= (v + 1) * kVec)
             plane_sums::store(dst + v * kVec, acc[o][v]);
-        } else {
-          float tmp[NV * kVec];
-          for (int v = 0; v < NV; ++v)
-            plane_sums::store(tmp + v * kVec, acc[o][v]);
-          std::copy_n(tmp, m, dst);
+          else if (m > v * kVec)
+            plane_sums::store_first(dst + v * kVec, acc[o][v], m - v * kVec);
         }
       }
     }
@@ -61,16 +58,10 @@ void direct_rows(const float* xp, PaddedShape s, const WindowGeometry& g, int64_
 void direct_all(const float* xp, PaddedShape s, const WindowGeometry& g, int64_t channels,
                 const float* w, int64_t co, const float* bias, int64_t oh0, int64_t oh1, float* y,
                 int64_t positions) {
-  int64_t o = 0;
-  for (; o + 8 <= co; o += 8)
-    direct_rows<8>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
-                   y + o * positions, positions);
-  for (; o + 4 <= co; o += 4)
-    direct_rows<4>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
-                   y + o * positions, positions);
-  for (; o < co; ++o)
-    direct_rows<1>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
-                   y + o * positions, positions);
+  channel_blocks(co, [&](auto ob, int64_t o) {
+    direct_rows<ob>(xp, s, g, channels, w + o, co, bias ? bias + o : nullptr, oh0, oh1,
+                    y + o * positions, positions);
+  });
 }
 
 }  // namespace

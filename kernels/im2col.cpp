@@ -209,17 +209,10 @@ void row_columns(const float* x, int64_t channels, const WindowGeometry& g, floa
               v = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                                           28, 30);
             }
-            if (j + kWidth <= ow) {
+            if (j + kWidth <= ow)
               plane_sums::store(out + j, v);
-            } else {
-#ifdef __AVX512F__
-              _mm512_mask_storeu_ps(out + j, static_cast<__mmask16>((1u << (ow - j)) - 1), v);
-#else
-              float tmp[kWidth];
-              plane_sums::store(tmp, v);
-              std::copy_n(tmp, ow - j, out + j);
-#endif
-            }
+            else
+              plane_sums::store_first(out + j, v, ow - j);
           }
         }
       }

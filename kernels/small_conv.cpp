@@ -113,17 +113,10 @@ void pointwise_convolution(const WindowGeometry& g, int64_t batch, int64_t group
     float* yg = y + (n * groups + grp) * co * positions + j0;
     const float* wg = packed + grp * ci * co;
     const float* bg = bias ? bias + grp * co : nullptr;
-    for (int64_t o = 0; o < co;) {
-      const int64_t ob = co - o >= 8 ? 8 : co - o >= 4 ? 4 : 1;
-      const float* bo = bg ? bg + o : nullptr;
-      if (ob == 8)
-        pointwise_block<8>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
-      else if (ob == 4)
-        pointwise_block<4>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
-      else
-        pointwise_block<1>(xg, ci, positions, count, wg + o, co, bo, yg + o * positions);
-      o += ob;
-    }
+    channel_blocks(co, [&](auto ob, int64_t o) {
+      pointwise_block<ob>(xg, ci, positions, count, wg + o, co, bg ? bg + o : nullptr,
+                          yg + o * positions);
+    });
   });
 }
 
@@ -160,31 +153,18 @@ void small_direct_convolution(const WindowGeometry& g, int64_t batch, int64_t gr
     float* yg = y + (n * groups + grp) * co * out_size;
     const float* bg = bias ? bias + grp * co : nullptr;
     // Blocks of 8, 4, then 1 output channels, each compacted into y.
-    for (int64_t o0 = 0; o0 < co;) {
-      const int64_t ob = co - o0 >= 8 ? 8 : co - o0 >= 4 ? 4 : 1;
-      if (ob == 8)
-        flat_channels<8>(xp, s, g, ci, wg + o0, co, length, wb, ld);
-      else if (ob == 4)
-        flat_channels<4>(xp, s, g, ci, wg + o0, co, length, wb, ld);
-      else
-        flat_channels<1>(xp, s, g, ci, wg + o0, co, length, wb, ld);
+    channel_blocks(co, [&](auto ob, int64_t o0) {
+      flat_channels<ob>(xp, s, g, ci, wg + o0, co, length, wb, ld);
       for (int64_t o = 0; o < ob; ++o) {
         const float b = bg ? bg[o0 + o] : 0.0f;
         float* yo = yg + (o0 + o) * out_size;
         for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-          const float* src = wb + o * ld + oh * s.wp;
-#ifdef __AVX512F__
           // A row is shorter than a vector: one load, one masked store.
-          const Vec v = plane_sums::load(src) + b;
-          _mm512_mask_storeu_ps(yo + oh * ow, static_cast<__mmask16>((1u << ow) - 1), v);
-#else
-          for (int64_t j = 0; j < ow; ++j)
-            yo[oh * ow + j] = src[j] + b;
-#endif
+          const Vec v = plane_sums::load(wb + o * ld + oh * s.wp) + b;
+          plane_sums::store_first(yo + oh * ow, v, ow);
         }
       }
-      o0 += ob;
-    }
+    });
   });
 }
 

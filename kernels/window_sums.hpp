@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/im2col.hpp"
 #include "kernels/plane_sums.hpp"
@@ -34,6 +35,19 @@ inline void window_sums(const float* xp, PaddedShape s, const WindowGeometry& g,
             acc[o][v] += wk[o] * in[v];
       }
     }
+}
+
+// block(OB, o) for output channels [o, o + OB): blocks of 8, then 4, then 1
+// (OB a std::integral_constant: the kernels' register blocks).
+template <typename Block>
+inline void channel_blocks(int64_t co, Block&& block) {
+  int64_t o = 0;
+  for (; o + 8 <= co; o += 8)
+    block(std::integral_constant<int, 8>{}, o);
+  for (; o + 4 <= co; o += 4)
+    block(std::integral_constant<int, 4>{}, o);
+  for (; o < co; ++o)
+    block(std::integral_constant<int, 1>{}, o);
 }
 
 }  // namespace strata::kernels

@@ -48,6 +48,45 @@ bool close(double a, double b, double tol) {
 // than 16384 elements, odd).
 const int64_t kSizes[] = {1, 3, 17, 255, 1000, 20001, 40000};
 
+// plane_normalize and plane_normalize_grad of `planes` planes of n values
+// (channel p % channels) against the definitions in double.
+void check_plane_normalize(const std::vector<float>& x, const std::vector<float>& dy,
+                           const std::vector<float>& gamma, const std::vector<float>& beta,
+                           int64_t planes, int64_t channels, int64_t n, double eps) {
+  std::vector<double> mean(planes);
+  std::vector<float> inv_std(planes), y(x.size());
+  StatsScratch scratch;
+  plane_normalize(x.data(), planes, channels, n, eps, gamma.data(), beta.data(), mean.data(),
+                  inv_std.data(), y.data(), scratch);
+  std::vector<double> sum_dy(planes), sum_dy_xhat(planes);
+  std::vector<float> dx(x.size());
+  plane_normalize_grad(x.data(), dy.data(), planes, channels, n, mean.data(), inv_std.data(),
+                       gamma.data(), sum_dy.data(), sum_dy_xhat.data(), dx.data(), scratch);
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* xp = x.data() + p * n;
+    const Moments m = naive_moments({xp}, n);
+    const double is = 1 / std::sqrt(m.var + eps);
+    REQUIRE(close(mean[p], m.mean, 1e-7));
+    REQUIRE(close(inv_std[p], is, 1e-5));
+    const int64_t c = p % channels;
+    double s = 0, sx = 0, size = 1;  // size: Σ |terms|, the scale of rounding
+    for (int64_t i = 0; i < n; ++i) {
+      const double xhat = (xp[i] - m.mean) * is;
+      REQUIRE(close(y[p * n + i], gamma[c] * xhat + beta[c], 1e-4));
+      s += dy[p * n + i];
+      sx += dy[p * n + i] * xhat;
+      size += std::abs(dy[p * n + i]) * (1 + std::abs(xhat));
+    }
+    REQUIRE(std::abs(sum_dy[p] - s) <= 1e-6 * size);
+    REQUIRE(std::abs(sum_dy_xhat[p] - sx) <= 1e-6 * size);
+    for (int64_t i = 0; i < n; ++i) {
+      const double xhat = (xp[i] - m.mean) * is;
+      const double want = gamma[c] * is * (dy[p * n + i] - s / n - xhat * sx / n);
+      REQUIRE(close(dx[p * n + i], want, 1e-4 * (1 + is)));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("channel_stats: per-plane normalization and its gradient match the definitions") {
@@ -60,38 +99,7 @@ TEST_CASE("channel_stats: per-plane normalization and its gradient match the def
       const auto dy = values(planes * n, 2);
       const auto gamma = values(channels, 3), beta = values(channels, 4);
       const double eps = 1e-5;
-      std::vector<double> mean(planes);
-      std::vector<float> inv_std(planes), y(x.size());
-      StatsScratch scratch;
-      plane_normalize(x.data(), planes, channels, n, eps, gamma.data(), beta.data(), mean.data(),
-                      inv_std.data(), y.data(), scratch);
-      std::vector<double> sum_dy(planes), sum_dy_xhat(planes);
-      std::vector<float> dx(x.size());
-      plane_normalize_grad(x.data(), dy.data(), planes, channels, n, mean.data(), inv_std.data(),
-                           gamma.data(), sum_dy.data(), sum_dy_xhat.data(), dx.data(), scratch);
-      for (int64_t p = 0; p < planes; ++p) {
-        const float* xp = x.data() + p * n;
-        const Moments m = naive_moments({xp}, n);
-        const double is = 1 / std::sqrt(m.var + eps);
-        REQUIRE(close(mean[p], m.mean, 1e-7));
-        REQUIRE(close(inv_std[p], is, 1e-5));
-        const int64_t c = p % channels;
-        double s = 0, sx = 0, size = 1;  // size: Σ |terms|, the scale of rounding
-        for (int64_t i = 0; i < n; ++i) {
-          const double xhat = (xp[i] - m.mean) * is;
-          REQUIRE(close(y[p * n + i], gamma[c] * xhat + beta[c], 1e-4));
-          s += dy[p * n + i];
-          sx += dy[p * n + i] * xhat;
-          size += std::abs(dy[p * n + i]) * (1 + std::abs(xhat));
-        }
-        REQUIRE(std::abs(sum_dy[p] - s) <= 1e-6 * size);
-        REQUIRE(std::abs(sum_dy_xhat[p] - sx) <= 1e-6 * size);
-        for (int64_t i = 0; i < n; ++i) {
-          const double xhat = (xp[i] - m.mean) * is;
-          const double want = gamma[c] * is * (dy[p * n + i] - s / n - xhat * sx / n);
-          REQUIRE(close(dx[p * n + i], want, 1e-4 * (1 + is)));
-        }
-      }
+      check_plane_normalize(x, dy, gamma, beta, planes, channels, n, eps);
     }
 }
 
@@ -105,39 +113,8 @@ TEST_CASE("channel_stats: planes of 16 and 64 values, 16 at a time, match the de
       const auto x = values(planes * n, 5, offset);
       const auto gamma = values(channels, 6), beta = values(channels, 7);
       const double eps = 1e-3;
-      std::vector<double> mean(planes);
-      std::vector<float> inv_std(planes), y(x.size());
-      StatsScratch scratch;
-      plane_normalize(x.data(), planes, channels, n, eps, gamma.data(), beta.data(), mean.data(),
-                      inv_std.data(), y.data(), scratch);
       const auto dy = values(planes * n, 8);
-      std::vector<double> sum_dy(planes), sum_dy_xhat(planes);
-      std::vector<float> dx(x.size());
-      plane_normalize_grad(x.data(), dy.data(), planes, channels, n, mean.data(), inv_std.data(),
-                           gamma.data(), sum_dy.data(), sum_dy_xhat.data(), dx.data(), scratch);
-      for (int64_t p = 0; p < planes; ++p) {
-        const float* xp = x.data() + p * n;
-        const Moments m = naive_moments({xp}, n);
-        const double is = 1 / std::sqrt(m.var + eps);
-        REQUIRE(close(mean[p], m.mean, 1e-7));
-        REQUIRE(close(inv_std[p], is, 1e-5));
-        const int64_t c = p % channels;
-        double s = 0, sx = 0, size = 1;
-        for (int64_t i = 0; i < n; ++i) {
-          const double xhat = (xp[i] - m.mean) * is;
-          REQUIRE(close(y[p * n + i], gamma[c] * xhat + beta[c], 1e-4));
-          s += dy[p * n + i];
-          sx += dy[p * n + i] * xhat;
-          size += std::abs(dy[p * n + i]) * (1 + std::abs(xhat));
-        }
-        REQUIRE(std::abs(sum_dy[p] - s) <= 1e-6 * size);
-        REQUIRE(std::abs(sum_dy_xhat[p] - sx) <= 1e-6 * size);
-        for (int64_t i = 0; i < n; ++i) {
-          const double xhat = (xp[i] - m.mean) * is;
-          const double want = gamma[c] * is * (dy[p * n + i] - s / n - xhat * sx / n);
-          REQUIRE(close(dx[p * n + i], want, 1e-4 * (1 + is)));
-        }
-      }
+      check_plane_normalize(x, dy, gamma, beta, planes, channels, n, eps);
     }
 }
 

@@ -18,9 +18,12 @@
 
 #include "examples/digits/digits_net.hpp"
 #include "strata.hpp"
+#include "tests/support/net_arrays.hpp"
 #include "train/mpi_communicator.hpp"
 
 using namespace strata;
+using strata::testing::array_values;
+using strata::testing::relative_difference;
 
 namespace {
 
@@ -64,28 +67,6 @@ NetChain dropout_net() {
                   Input({1, 8, 8}));
 }
 
-std::vector<float> arrays_of(const Layer& net) {
-  std::vector<float> all;
-  for (const ArrayRef& a : net.all_arrays())
-    for (float v : a.layer->arrays()[a.index].value->values())
-      all.push_back(v);
-  return all;
-}
-
-// max |a − b| / (max |b| + 1e-3): relative to the size of the values.
-double relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - b[i]));
-    scale = std::max(scale, std::abs(b[i]));
-  }
-  return diff / (scale + 1e-3);
-}
-
-std::vector<double> widen(const std::vector<float>& v) {
-  return {v.begin(), v.end()};
-}
-
 // Trains `make()` alone on rank 0 and together on every process; returns
 // whether the checks hold.
 template <typename Make>
@@ -99,7 +80,7 @@ bool check(const char* name, Make make, const Dataset& data, TrainOptions option
     SGD sgd(0.05);
     sgd.momentum(0.9);
     const TrainResult r = NetTrain(net, data, options, sgd);
-    alone = arrays_of(net);
+    alone = array_values(net);
     alone_losses = r.batch_losses;
   }
   auto net = make();
@@ -107,7 +88,7 @@ bool check(const char* name, Make make, const Dataset& data, TrainOptions option
   sgd.momentum(0.9);
   options.communicator = &comm;
   const TrainResult r = NetTrain(net, data, options, sgd);
-  std::vector<float> together = arrays_of(net);
+  std::vector<float> together = array_values(net);
 
   // The same arrays on every process, bit for bit.
   std::vector<float> root = together;
@@ -126,7 +107,7 @@ bool check(const char* name, Make make, const Dataset& data, TrainOptions option
                 alone_losses.size());
     return false;
   }
-  const double arrays = relative_difference(widen(together), widen(alone));
+  const double arrays = relative_difference(together, alone);
   const double losses = relative_difference(r.batch_losses, alone_losses);
   std::printf(
       "%s on %d processes: %zu batches; arrays differ by %.2e, batch losses by %.2e "

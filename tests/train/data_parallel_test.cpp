@@ -14,8 +14,11 @@
 
 #include "core/communicator.hpp"
 #include "strata.hpp"
+#include "support/net_arrays.hpp"
 
 using namespace strata;
+using strata::testing::array_values;
+using strata::testing::relative_difference;
 
 namespace {
 
@@ -87,23 +90,6 @@ NetChain toy_net() {
                   Input({6}));
 }
 
-std::vector<float> arrays_of(const Layer& net) {
-  std::vector<float> all;
-  for (const ArrayRef& a : net.all_arrays())
-    for (float v : a.layer->arrays()[a.index].value->values())
-      all.push_back(v);
-  return all;
-}
-
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return diff / (scale + 1e-3);
-}
-
 const TrainOptions kOptions{.batch_size = 8, .rounds = 4, .seed = 5, .quiet = true};
 
 }  // namespace
@@ -114,7 +100,7 @@ TEST_CASE("data-parallel NetTrain on 2, 3 and 4 threads equals one process") {
   SGD sgd(0.1);
   sgd.momentum(0.9);
   const TrainResult one = NetTrain(alone, data, kOptions, sgd);
-  const std::vector<float> expected = arrays_of(alone);
+  const std::vector<float> expected = array_values(alone);
 
   for (int p : {2, 3, 4}) {
     CAPTURE(p);
@@ -131,7 +117,7 @@ TEST_CASE("data-parallel NetTrain on 2, 3 and 4 threads equals one process") {
         TrainOptions options = kOptions;
         options.communicator = &comm;
         results[r] = NetTrain(net, data, options, local);
-        arrays[r] = arrays_of(net);
+        arrays[r] = array_values(net);
       });
     for (auto& t : threads)
       t.join();
