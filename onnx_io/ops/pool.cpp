@@ -76,18 +76,16 @@ void pool(Context& ctx, PoolingFunction f) {
   const Dims dims = known_dims(ctx, x, "count_include_pad 0 with pads");
   const size_t r = w.kernel.size();
   Dims scale_dims{1};
-  std::vector<std::vector<float>> counts;
   for (size_t d = 0; d < r; ++d) {
     const int64_t in = dims[d + 1], k = w.kernel[d], s = w.strides[d];
-    const int64_t out =
+    scale_dims.push_back(
         std::max<int64_t>(0, ceil ? (in + w.pads[d].first + w.pads[d].second - k + s - 1) / s + 1
-                                  : (in + w.pads[d].first + w.pads[d].second - k) / s + 1);
-    counts.push_back(valid_counts(in, out, k, s, w.pads[d].first));
-    scale_dims.push_back(out);
+                                  : (in + w.pads[d].first + w.pads[d].second - k) / s + 1));
   }
   // The layer checks the geometry first; the scale is one value per output
-  // position, bounded so that a declared (not given) huge input cannot make
-  // the import allocate and loop without end.
+  // position, bounded (before anything is allocated for it) so that a
+  // declared (not given) huge input cannot make the import allocate and loop
+  // without end.
   const Computed sums = ctx.add(layer, {x});
   constexpr int64_t kMaxScale = int64_t{1} << 24;
   int64_t positions = 1;
@@ -97,6 +95,10 @@ void pool(Context& ctx, PoolingFunction f) {
       ctx.fail("count_include_pad 0 with pads: more than " + std::to_string(kMaxScale) +
                " output positions per channel are not supported");
   }
+  std::vector<std::vector<float>> counts;
+  for (size_t d = 0; d < r; ++d)
+    counts.push_back(
+        valid_counts(dims[d + 1], scale_dims[d + 1], w.kernel[d], w.strides[d], w.pads[d].first));
   Tensor scale(scale_dims);
   for (int64_t i = 0; i < scale.size(); ++i) {
     int64_t rest = i;

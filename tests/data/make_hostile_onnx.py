@@ -111,6 +111,14 @@ write("convtranspose_huge_stride.onnx", model(
     [helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="deconv", strides=[1 << 62, 1])],
     inputs=x4, outputs=any_out,
     initializers=[numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")]))
+# AveragePool that leaves padding out of its windows (count_include_pad 0)
+# on a declared (not given) row of 400 million values: its per-position scale
+# is bounded before anything is allocated for it (found by fuzz_onnx).
+write("avgpool_exclude_pad_huge.onnx", model(
+    [helper.make_node("AveragePool", ["x"], ["y"], name="pool", kernel_shape=[1, 2],
+                      pads=[0, 1, 0, 1], count_include_pad=0)],
+    inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 1, 400000000])],
+    outputs=any_out))
 # ---- External data
 write("external_escapes.onnx",
       matmul(weight("w", [4, 4], external={"location": "../onnx/mlp_opset11.onnx"})))

@@ -59,6 +59,9 @@ const std::pair<const char*, const char*> kCatalogue[] = {
     {"resize_huge_scales.onnx", "scales must be positive and at most 2^30"},
     {"pad_huge.onnx", "node 'pad' (Pad, opset 13): pads above 2^30 are not supported"},
     {"convtranspose_huge_stride.onnx", "strides must be between 0 and 1073741824"},
+    {"avgpool_exclude_pad_huge.onnx",
+     "node 'pool' (AveragePool, opset 13): count_include_pad 0 with pads: more than 16777216 "
+     "output positions per channel are not supported"},
     {"external_escapes.onnx",
      "external data location \"../onnx/mlp_opset11.onnx\" leaves the model's folder"},
     {"external_absolute.onnx", "external data location \"/etc/passwd\" leaves the model's folder"},
